@@ -1,0 +1,64 @@
+"""`flask deploy`, `flask seed-demo`, `flask worker` and `flask init-db`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+from app.context import Services
+from app.db import Base, transaction
+from app.deployments.deploy import deploy_directories
+from app.identity.actor import SYSTEM
+from app.identity.users import seed_demo_staff
+
+
+def deploy_models(services: Services) -> None:
+    settings = services.settings
+    with transaction(services.sessions) as session:
+        result = deploy_directories(session, SYSTEM, settings.model_dirs,
+                                    max_bytes=settings.max_model_bytes)
+    for file in result.files:
+        for row, created in file.definitions:
+            state = "deployed" if created else "unchanged"
+            click.echo(f"{state:10} {row.key} v{row.version} ({file.filename})", err=True)
+        for warning in file.warnings:
+            click.echo(f"warning    {warning.message}", err=True)
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("deploy")
+    def deploy_command() -> None:
+        """Deploy every model in bpmn/ and dmn/ (new versions only where content changed)."""
+        deploy_models(current_app.extensions["corpflow"])
+
+    @app.cli.command("seed-demo")
+    def seed_demo_command() -> None:
+        """Create the demo staff and print their names, groups and passwords."""
+        services: Services = current_app.extensions["corpflow"]
+        with transaction(services.sessions) as session:
+            staff = seed_demo_staff(session)
+        click.echo("Demo staff (user / password / groups):")
+        for user_id, display, groups, password in staff:
+            click.echo(f"  {user_id:15} {password:16} {', '.join(groups):40} {display}")
+
+    @app.cli.command("init-db")
+    def init_db_command() -> None:
+        """Create tables directly (tests and throwaway databases; use alembic elsewhere)."""
+        services: Services = current_app.extensions["corpflow"]
+        engine = services.sessions.kw["bind"]
+        Base.metadata.create_all(engine)
+
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
+    def worker_command(burst: bool) -> None:
+        """Run an rq worker on the corpflow queue (needs CORPFLOW_REDIS_URL)."""
+        from redis import Redis
+        from rq import Queue, Worker
+
+        services: Services = current_app.extensions["corpflow"]
+        if not services.settings.redis_url:
+            raise click.ClickException("set CORPFLOW_REDIS_URL to run an rq worker; without "
+                                       "Redis, jobs run inside the API process")
+        connection = Redis.from_url(services.settings.redis_url)
+        Worker([Queue("corpflow", connection=connection)], connection=connection).work(
+            burst=burst)

@@ -1,0 +1,23 @@
+"""Build the process-wide services (engine, sessions, job queue) from settings; no Flask."""
+
+from __future__ import annotations
+
+import logging
+
+import app.models  # noqa: F401  (registers every table)
+from app.config import Settings
+from app.context import Services, install
+from app.db import make_engine, make_sessionmaker
+from app.queue import JobQueue
+
+
+def build_services(settings: Settings) -> Services:
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    engine = make_engine(settings.database_url, echo=settings.sql_echo)
+    sessions = make_sessionmaker(engine)
+    queue = JobQueue(settings.job_mode, settings.redis_url)
+    queue.bind(sessions)
+    services = Services(settings=settings, sessions=sessions, queue=queue)
+    install(services)
+    return services

@@ -1,0 +1,52 @@
+"""Settings, read once from CORPFLOW_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'corpflow.db'}"
+    redis_url: str | None = None
+    # "rq" with Redis, "thread" (in-process dispatcher) without, "eager" runs jobs right after
+    # commit in the committing thread (tests, scripts).
+    job_mode: str = "thread"
+    deploy_on_startup: bool = True
+    model_dirs: tuple[Path, ...] = field(default_factory=lambda: (ROOT / "bpmn", ROOT / "dmn"))
+    max_model_bytes: int = 5 * 1024 * 1024
+    max_request_bytes: int = 16 * 1024 * 1024
+    token_ttl_hours: int = 12
+    auth_cache_seconds: int = 60
+    log_level: str = "INFO"
+    sql_echo: bool = False
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+
+        def get(name: str) -> str | None:
+            return env.get(f"CORPFLOW_{name}") or None
+
+        redis_url = get("REDIS_URL")
+        return cls(
+            database_url=get("DATABASE_URL") or cls.database_url,
+            redis_url=redis_url,
+            job_mode=get("JOB_MODE") or ("rq" if redis_url else "thread"),
+            deploy_on_startup=_bool(get("DEPLOY_ON_STARTUP"), True),
+            max_model_bytes=int(get("MAX_MODEL_BYTES") or cls.max_model_bytes),
+            token_ttl_hours=int(get("TOKEN_TTL_HOURS") or cls.token_ttl_hours),
+            auth_cache_seconds=int(get("AUTH_CACHE_SECONDS") or cls.auth_cache_seconds),
+            log_level=get("LOG_LEVEL") or cls.log_level,
+            sql_echo=_bool(get("SQL_ECHO"), False),
+        )

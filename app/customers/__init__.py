@@ -1,0 +1,1 @@
+"""The customer store (minimal for now: customers and facilities)."""

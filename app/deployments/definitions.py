@@ -1,0 +1,77 @@
+"""Reading definitions, and from a definition row to its compiled, cached model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, defer
+
+from app.deployments.models import DecisionDefinition, ProcessDefinition
+from app.errors import EngineError, NotFoundError
+from app.workflow.compiler import CACHE, CompiledBpmn, CompiledDmn
+from app.workflow.dmn import Decision
+
+
+def list_processes(session: Session, *, key: str | None = None, latest_only: bool = False,
+                   limit: int = 100, offset: int = 0) -> tuple[list[ProcessDefinition], int]:
+    query = select(ProcessDefinition).options(defer(ProcessDefinition.content))
+    if key:
+        query = query.where(ProcessDefinition.key == key)
+    if latest_only:
+        newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("v"))
+                  .group_by(ProcessDefinition.key).subquery())
+        query = query.join(newest, (ProcessDefinition.key == newest.c.key)
+                           & (ProcessDefinition.version == newest.c.v))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(ProcessDefinition.key, ProcessDefinition.version.desc())
+                           .limit(limit).offset(offset))
+    return list(rows), total
+
+
+def get_process(session: Session, definition_id: str) -> ProcessDefinition:
+    row = session.get(ProcessDefinition, definition_id)
+    if row is None:
+        raise NotFoundError(f"process definition {definition_id} not found")
+    return row
+
+
+def latest_process(session: Session, key: str) -> ProcessDefinition:
+    row = session.scalars(select(ProcessDefinition).where(ProcessDefinition.key == key)
+                          .order_by(ProcessDefinition.version.desc()).limit(1)).first()
+    if row is None:
+        raise NotFoundError(f"no process definition with key '{key}'")
+    return row
+
+
+def list_decisions(session: Session, *, key: str | None = None) -> list[DecisionDefinition]:
+    query = select(DecisionDefinition).options(defer(DecisionDefinition.content))
+    if key:
+        query = query.where(DecisionDefinition.key == key)
+    return list(session.scalars(query.order_by(DecisionDefinition.key,
+                                               DecisionDefinition.version.desc())))
+
+
+def compiled_process(row: ProcessDefinition) -> CompiledBpmn:
+    compiled = CACHE.get(row.content_hash, row.content, row.resource_name)
+    if not isinstance(compiled, CompiledBpmn):
+        raise EngineError(f"definition {row.id} does not hold BPMN")
+    return compiled
+
+
+def decision_resolver(session: Session) -> Callable[[str], tuple[Decision, Mapping[str, Decision]]]:
+    """Camunda's default binding: a decisionRef means the latest version of that key."""
+
+    def resolve(key: str) -> tuple[Decision, Mapping[str, Decision]]:
+        row = session.scalars(select(DecisionDefinition).where(DecisionDefinition.key == key)
+                              .order_by(DecisionDefinition.version.desc()).limit(1)).first()
+        if row is None:
+            raise NotFoundError(f"no decision with key '{key}' is deployed")
+        compiled = CACHE.get(row.content_hash, row.content, row.resource_name)
+        if not isinstance(compiled, CompiledDmn) or compiled.dmn is None:
+            raise EngineError(f"decision {row.id} cannot be loaded")
+        return compiled.dmn.decisions[key], compiled.dmn.decisions
+
+    return resolve
+
+

@@ -1,0 +1,150 @@
+"""Deploy BPMN/DMN files: lint everything first, then version only what changed."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.deployments.models import DecisionDefinition, Deployment, ProcessDefinition
+from app.errors import InvalidInputError, ModelError, PermissionDeniedError
+from app.identity.actor import ADMIN, PROCESS_DESIGNER, Actor
+from app.workflow.compiler import CACHE, Compiled, CompiledBpmn, CompiledDmn, compile_model
+from app.workflow.compiler import content_hash as hash_of
+from app.workflow.model import LintIssue
+from handlers import registry as handler_registry
+
+Definition = ProcessDefinition | DecisionDefinition
+
+
+@dataclass
+class DeployedFile:
+    filename: str
+    kind: str
+    warnings: list[LintIssue] = field(default_factory=list)
+    definitions: list[tuple[Definition, bool]] = field(default_factory=list)  # (row, created)
+
+
+@dataclass
+class DeploymentResult:
+    deployment: Deployment | None
+    files: list[DeployedFile]
+
+    @property
+    def created(self) -> bool:
+        return any(created for f in self.files for _, created in f.definitions)
+
+
+def _handler_warnings(compiled: CompiledBpmn) -> list[LintIssue]:
+    issues = []
+    known = set(handler_registry.names())
+    for proc in compiled.document.processes:
+        for el in proc.elements.values():
+            if el.handler and el.handler not in known:
+                issues.append(LintIssue(
+                    "warning", f"{compiled.document.filename}, line {el.line}, element '{el.id}': "
+                    f"no handler is registered under '{el.handler}'; reaching it raises an "
+                    "incident", el.id, el.line))
+    return issues
+
+
+def deploy(session: Session, actor: Actor, files: Sequence[tuple[str, bytes]], *,
+           name: str | None = None, source: str | None = None,
+           max_bytes: int = 5 * 1024 * 1024) -> DeploymentResult:
+    """Deploy all files or none: any error in any file rejects the whole upload."""
+    if not actor.in_group(PROCESS_DESIGNER, ADMIN):
+        raise PermissionDeniedError("deploying models needs the process_designer role")
+    if not files:
+        raise InvalidInputError("no model files in the upload",
+                                errors={"files": "attach one or more .bpmn or .dmn files"})
+    compiled: list[tuple[str, bytes, Compiled]] = []
+    errors: dict[str, list[str]] = {}
+    for filename, content in files:
+        try:
+            item = compile_model(content, filename, max_bytes=max_bytes)
+        except ModelError as exc:
+            errors.setdefault(filename, []).append(exc.message)
+            continue
+        for issue in item.document.errors:
+            errors.setdefault(filename, []).append(issue.message)
+        compiled.append((filename, content, item))
+    seen: dict[str, str] = {}
+    for filename, _content, item in compiled:
+        ids = [p.id for p in item.document.processes if p.executable] + \
+              [d.id for d in item.document.decisions]
+        for key in ids:
+            if key in seen and seen[key] != filename:
+                errors.setdefault(filename, []).append(
+                    f"{filename}: '{key}' is also defined in {seen[key]}")
+            seen[key] = filename
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise ModelError(f"deployment rejected: {first}", errors=errors)
+
+    deployment = Deployment(id=str(uuid.uuid4()), name=name or files[0][0], source=source,
+                            deployed_by=actor.user_id)
+    results: list[DeployedFile] = []
+    for filename, content, item in compiled:
+        digest = hash_of(content)
+        CACHE.put(digest, item)
+        result = DeployedFile(filename, item.document.kind, list(item.document.warnings))
+        if isinstance(item, CompiledBpmn):
+            result.warnings += _handler_warnings(item)
+            for proc in item.document.processes:
+                if proc.executable:
+                    result.definitions.append(_version(session, ProcessDefinition, proc.id,
+                                                       proc.name, filename, content, digest,
+                                                       deployment))
+        elif isinstance(item, CompiledDmn):
+            for decision in item.document.decisions:
+                result.definitions.append(_version(session, DecisionDefinition, decision.id,
+                                                   decision.name, filename, content, digest,
+                                                   deployment))
+        results.append(result)
+    outcome = DeploymentResult(None, results)
+    if outcome.created:
+        deployment.report = {f.filename: [w.as_dict() for w in f.warnings] for f in results}
+        session.add(deployment)
+        session.flush()
+        outcome.deployment = deployment
+    return outcome
+
+
+def _version(session: Session, model: type[Definition], key: str, name: str | None,
+             filename: str, content: bytes, digest: str,
+             deployment: Deployment) -> tuple[Definition, bool]:
+    latest = session.scalars(select(model).where(model.key == key)
+                             .order_by(model.version.desc()).limit(1)).first()
+    if latest is not None and latest.content_hash == digest:
+        return latest, False
+    version = (latest.version if latest is not None else 0) + 1
+    row = model(id=f"{key}:{version}:{uuid.uuid4()}", key=key, version=version, name=name,
+                resource_name=filename, content_hash=digest, content=content,
+                deployment_id=deployment.id)
+    session.add(deployment)
+    session.add(row)
+    return row, True
+
+
+def counts(session: Session) -> dict[str, Any]:
+    return {
+        "processes": session.scalar(select(func.count()).select_from(ProcessDefinition)) or 0,
+        "decisions": session.scalar(select(func.count()).select_from(DecisionDefinition)) or 0,
+    }
+
+
+def deploy_directories(session: Session, actor: Actor, directories: Sequence[Any], *,
+                       max_bytes: int = 5 * 1024 * 1024) -> DeploymentResult:
+    """Deploy every .bpmn/.dmn under the given folders (start-up and `flask deploy`)."""
+    files = []
+    for directory in directories:
+        for path in sorted(directory.glob("*")):
+            if path.suffix in (".bpmn", ".dmn") and path.is_file():
+                files.append((path.name, path.read_bytes()))
+    if not files:
+        return DeploymentResult(None, [])
+    return deploy(session, actor, files, name="startup", source="corpflow", max_bytes=max_bytes)

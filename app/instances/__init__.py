@@ -1,0 +1,1 @@
+"""Process instances: state, history, timers and incidents."""

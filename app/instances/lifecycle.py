@@ -1,0 +1,135 @@
+"""Use cases on process instances: start, read, list, and their history."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.customers.models import Customer
+from app.db import utcnow
+from app.deployments.definitions import (
+    compiled_process,
+    decision_resolver,
+    get_process,
+    latest_process,
+)
+from app.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from app.identity.actor import Actor
+from app.instances import stepping
+from app.instances.models import HistoryEvent, ProcessInstance
+from app.tasks import forms
+from app.tasks.models import HumanTask
+from app.workflow.runtime import Run
+
+MAX_VARIABLES_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    process_key: str
+    variables: Mapping[str, Any]
+    business_key: str | None = None
+    customer_id: str | None = None
+    definition_id: str | None = None
+
+
+def start(session: Session, actor: Actor, request: StartRequest) -> ProcessInstance:
+    definition = (get_process(session, request.definition_id)
+                  if request.definition_id else latest_process(session, request.process_key))
+    compiled = compiled_process(definition)
+    model = compiled.process(definition.key)
+    customer_id = request.customer_id or _text(request.variables.get("customer_id"))
+    if customer_id is not None and session.get(Customer, customer_id) is None:
+        raise InvalidInputError("unknown customer",
+                                errors={"customer_id": f"customer {customer_id} not found"})
+    variables = dict(request.variables)
+    if model.start_form:
+        typed = forms.validate(model.start_form, variables, {})
+        extra = {k: v for k, v in variables.items()
+                 if k not in {f.id for f in model.start_form}}
+        if extra:
+            raise InvalidInputError("unknown start variables",
+                                    errors={k: "is not a field of the start form" for k in extra})
+        variables = typed
+    if model.initiator_variable:
+        variables[model.initiator_variable] = actor.user_id
+    instance = ProcessInstance(
+        id=stepping.new_instance_id(), definition_id=definition.id, process_key=definition.key,
+        business_key=request.business_key, customer_id=customer_id, status="running",
+        state={}, started_by=actor.user_id, started_at=utcnow(),
+    )
+    session.add(instance)
+    session.flush()
+    stepping.history(session, instance, "instance_started", user_id=actor.user_id,
+                     definition_id=definition.id, business_key=request.business_key)
+    run = Run.start(compiled, definition.key, variables, decision_resolver(session))
+    stepping.save(session, instance, run, user_id=actor.user_id)
+    return instance
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def get(session: Session, actor: Actor, instance_id: str) -> ProcessInstance:
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFoundError(f"process instance {instance_id} not found")
+    if not can_see(session, actor, instance):
+        raise PermissionDeniedError("you are not involved in this process instance")
+    return instance
+
+
+def can_see(session: Session, actor: Actor, instance: ProcessInstance) -> bool:
+    """Involved staff see an instance: its starter, performers, candidates; admins see all."""
+    if actor.is_admin or instance.started_by == actor.user_id:
+        return True
+    involved = session.scalar(
+        select(func.count()).select_from(HistoryEvent).where(
+            HistoryEvent.instance_id == instance.id, HistoryEvent.user_id == actor.user_id))
+    if involved:
+        return True
+    from app.tasks.queries import is_candidate
+
+    tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                    HumanTask.status == "open"))
+    return any(is_candidate(t, actor) for t in tasks)
+
+
+def list_instances(session: Session, actor: Actor, *, process_key: str | None = None,
+                   status: str | None = None, business_key: str | None = None,
+                   customer_id: str | None = None, started_by: str | None = None,
+                   limit: int = 50, offset: int = 0) -> tuple[list[ProcessInstance], int]:
+    query = select(ProcessInstance)
+    if not actor.is_admin:
+        mine = select(HistoryEvent.instance_id).where(HistoryEvent.user_id == actor.user_id)
+        query = query.where((ProcessInstance.started_by == actor.user_id)
+                            | ProcessInstance.id.in_(mine))
+    for column, value in ((ProcessInstance.process_key, process_key),
+                          (ProcessInstance.status, status),
+                          (ProcessInstance.business_key, business_key),
+                          (ProcessInstance.customer_id, customer_id),
+                          (ProcessInstance.started_by, started_by)):
+        if value:
+            query = query.where(column == value)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(ProcessInstance.started_at.desc(), ProcessInstance.id)
+                           .limit(limit).offset(offset))
+    return list(rows), total
+
+
+def history_of(session: Session, actor: Actor, instance_id: str) -> list[HistoryEvent]:
+    get(session, actor, instance_id)
+    return list(session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id ==
+                                                           instance_id)
+                                .order_by(HistoryEvent.at, HistoryEvent.id)))
+
+
+def open_tasks(session: Session, instance_id: str) -> list[HumanTask]:
+    return list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                        HumanTask.status == "open")
+                                .order_by(HumanTask.created_at)))

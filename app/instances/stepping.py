@@ -1,0 +1,134 @@
+"""Load → step → save under a row lock, rewriting every projection in the same transaction."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db import utcnow
+from app.deployments.definitions import compiled_process, decision_resolver, get_process
+from app.deployments.models import ProcessDefinition
+from app.errors import NotFoundError
+from app.instances.models import HistoryEvent, ProcessInstance, ServiceJob, Timer
+from app.queue import enqueue_after_commit
+from app.tasks.assignment import make_human_task
+from app.tasks.models import HumanTask
+from app.workflow.compiler import CompiledBpmn
+from app.workflow.runtime import Run
+
+
+def lock_instance(session: Session, instance_id: str) -> ProcessInstance:
+    """Row-lock the instance: two requests on one instance are serialized, never lost."""
+    instance = session.scalars(
+        select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
+    ).one_or_none()
+    if instance is None:
+        raise NotFoundError(f"process instance {instance_id} not found")
+    return instance
+
+
+def definition_of(session: Session, instance: ProcessInstance) -> tuple[ProcessDefinition,
+                                                                         CompiledBpmn]:
+    row = get_process(session, instance.definition_id)
+    return row, compiled_process(row)
+
+
+def load(session: Session, instance: ProcessInstance) -> Run:
+    _row, compiled = definition_of(session, instance)
+    return Run.restore(compiled, instance.process_key, instance.state, decision_resolver(session))
+
+
+def history(session: Session, instance: ProcessInstance, kind: str, *,
+            element_id: str | None = None, element_kind: str | None = None,
+            task_id: str | None = None, user_id: str | None = None,
+            at: datetime | None = None, **detail: Any) -> None:
+    session.add(HistoryEvent(instance_id=instance.id, kind=kind, element_id=element_id,
+                             element_kind=element_kind, task_id=task_id, user_id=user_id,
+                             at=at or utcnow(), detail=detail))
+
+
+def save(session: Session, instance: ProcessInstance, run: Run, *,
+         user_id: str | None = None) -> None:
+    """Write state and rewrite human tasks, timers, service jobs and history from the run."""
+    now = utcnow()
+    instance.state = run.state()
+    instance.variables = run.variables
+    instance.active_elements = run.active_element_ids()
+    instance.version += 1
+    for record in run.completed:
+        if record.kind != "userTask":
+            history(session, instance, "activity_completed", element_id=record.element_id,
+                    element_kind=record.kind, task_id=record.task_id, at=now)
+    if run.is_completed and instance.status == "running":
+        instance.status = "completed"
+        instance.ended_at = now
+        ends = [r.element_id for r in run.completed if r.kind == "endEvent"]
+        instance.end_element = ends[-1] if ends else None
+        history(session, instance, "instance_completed", element_id=instance.end_element, at=now)
+    _project_human_tasks(session, instance, run, now)
+    _project_timers(session, instance, run, now)
+    _project_service_jobs(session, instance, run)
+    run.completed.clear()
+    session.flush()
+
+
+def _project_human_tasks(session: Session, instance: ProcessInstance, run: Run,
+                         now: datetime) -> None:
+    open_rows = {t.id: t for t in session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                HumanTask.status == "open"))}
+    ready = {view.id: view for view in run.user_tasks()}
+    for task_id, row in open_rows.items():
+        if task_id not in ready:
+            # Gone without a completion through the task API: an interrupting event took it.
+            row.status = "cancelled"
+            row.completed_at = now
+            history(session, instance, "task_cancelled", element_id=row.element_id,
+                    task_id=row.id, at=now)
+    for task_id, view in ready.items():
+        if task_id in open_rows:
+            continue
+        if session.get(HumanTask, task_id) is not None:
+            continue
+        row = make_human_task(session, instance, run.model.elements[view.element_id], view, now)
+        session.add(row)
+        history(session, instance, "task_created", element_id=row.element_id,
+                element_kind="userTask", task_id=row.id, at=now,
+                candidate_groups=row.candidate_groups, assignee=row.assignee)
+
+
+def _project_timers(session: Session, instance: ProcessInstance, run: Run,
+                    now: datetime) -> None:
+    pending = {t.id: t for t in session.scalars(
+        select(Timer).where(Timer.instance_id == instance.id, Timer.status == "pending"))}
+    waiting = {view.id: view for view in run.timers()}
+    for timer_id, row in pending.items():
+        if timer_id not in waiting:
+            row.status = "fired" if row.due_at <= now else "cancelled"
+            row.fired_at = now
+    for timer_id, view in waiting.items():
+        row = pending.get(timer_id)
+        if row is None:
+            session.add(Timer(id=timer_id, instance_id=instance.id, element_id=view.element_id,
+                              due_at=view.due_at))
+        elif row.due_at != view.due_at:
+            row.due_at = view.due_at  # a cycle moved on to its next due time
+
+
+def _project_service_jobs(session: Session, instance: ProcessInstance, run: Run) -> None:
+    for view in run.service_tasks():
+        if view.handler is None:
+            continue  # external tasks wait for a worker
+        if session.get(ServiceJob, view.id) is not None:
+            continue
+        session.add(ServiceJob(id=view.id, instance_id=instance.id, element_id=view.element_id,
+                               handler=view.handler))
+        enqueue_after_commit(session, "run_service_task", view.id)
+
+
+def new_instance_id() -> str:
+    return str(uuid.uuid4())

@@ -1,0 +1,80 @@
+"""Background job entry points: ids in, their own transaction, idempotent by status checks."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.context import current
+from app.customers.customers import FacilityStore
+from app.db import transaction, utcnow
+from app.errors import DomainError
+from app.instances import stepping
+from app.instances.models import Incident, ServiceJob
+from handlers import registry
+from handlers.context import BusinessError, HandlerContext, TransientError
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+JOBS = frozenset({"run_service_task"})
+
+
+def run_service_task(task_id: str) -> None:
+    """Run the handler bound to a started service task and continue the instance."""
+    services = current()
+    with transaction(services.sessions) as session:
+        head = session.get(ServiceJob, task_id)
+        if head is None or head.status != "pending":
+            return
+        instance = stepping.lock_instance(session, head.instance_id)
+        job = session.scalars(select(ServiceJob).where(ServiceJob.id == task_id)
+                              .with_for_update()).one()
+        session.refresh(job)
+        if job.status != "pending":
+            return  # a duplicate delivery: the first one already did the work
+        handler = registry.get(job.handler)
+        if handler is None:
+            _fail(session, job, f"no handler is registered under '{job.handler}'")
+            return
+        run = stepping.load(session, instance)
+        context = HandlerContext(
+            instance_id=instance.id, task_id=job.id, element_id=job.element_id,
+            business_key=instance.business_key, idempotency_key=f"{instance.id}:{job.id}",
+            stores={"facilities": FacilityStore(session, instance.id)},
+        )
+        job.attempts += 1
+        try:
+            with session.begin_nested():
+                result = handler(dict(run.variables), context) or {}
+                run.complete_service_task(job.id, dict(result))
+        except TransientError as exc:
+            job.last_error = str(exc)
+            if job.attempts >= MAX_ATTEMPTS:
+                _fail(session, job, f"gave up after {job.attempts} attempts: {exc}")
+            else:
+                services.queue.retry_later("run_service_task", job.id, delay=2 ** job.attempts)
+            return
+        except (BusinessError, DomainError) as exc:
+            _fail(session, job, getattr(exc, "message", str(exc)))
+            return
+        except Exception as exc:  # a handler bug must become an incident, not a lost task
+            log.exception("handler %s failed", job.handler)
+            _fail(session, job, f"{type(exc).__name__} in handler '{job.handler}'")
+            return
+        job.status = "done"
+        job.done_at = utcnow()
+        stepping.history(session, instance, "service_task_completed", element_id=job.element_id,
+                         element_kind="serviceTask", task_id=job.id, handler=job.handler)
+        stepping.save(session, instance, run)
+
+
+def _fail(session: Session, job: ServiceJob, message: str) -> None:
+    job.status = "failed"
+    job.last_error = message
+    session.add(Incident(id=str(uuid.uuid4()), instance_id=job.instance_id,
+                         element_id=job.element_id, task_id=job.id, kind="failedJob",
+                         message=message))

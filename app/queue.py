@@ -1,0 +1,126 @@
+"""After-commit job dispatch: rq with Redis, an in-process dispatcher without, or eager."""
+
+from __future__ import annotations
+
+import logging
+import queue as stdlib_queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+Job = tuple[str, tuple[str, ...]]
+_PENDING = "corpflow_pending_jobs"
+
+
+def enqueue_after_commit(session: Session, job_name: str, *ids: str) -> None:
+    """Declare a job inside the transaction; it is sent only if the transaction commits."""
+    session.info.setdefault(_PENDING, []).append((job_name, tuple(ids)))
+
+
+class JobQueue:
+    def __init__(self, mode: str, redis_url: str | None = None,
+                 runner: Callable[[str, tuple[str, ...]], None] | None = None) -> None:
+        if mode not in ("rq", "thread", "eager"):
+            raise ValueError(f"unknown job mode {mode!r}")
+        if mode == "rq" and not redis_url:
+            raise ValueError("job mode 'rq' needs CORPFLOW_REDIS_URL")
+        self.mode = mode
+        self.redis_url = redis_url
+        self._runner = runner or _run_job
+        self._inbox: stdlib_queue.Queue[Job | None] = stdlib_queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._rq_queue: Any = None
+        self._lock = threading.Lock()
+
+    def bind(self, sessions: sessionmaker[Session]) -> None:
+        """Attach the after-commit / after-rollback hooks to every session of the factory."""
+
+        @event.listens_for(sessions, "after_commit")
+        def _sent(session: Session) -> None:
+            jobs = session.info.pop(_PENDING, [])
+            for job in jobs:
+                self.dispatch(job)
+
+        @event.listens_for(sessions, "after_soft_rollback")
+        def _dropped(session: Session, _previous: Any) -> None:
+            session.info.pop(_PENDING, None)
+
+    def dispatch(self, job: Job) -> None:
+        name, ids = job
+        if self.mode == "eager":
+            self._safe_run(name, ids)
+        elif self.mode == "thread":
+            self._ensure_thread()
+            self._inbox.put(job)
+        else:
+            self._rq().enqueue(f"app.jobs.{name}", *ids, job_timeout=300,
+                               job_id=f"{name}:{':'.join(ids)}")
+
+    def retry_later(self, name: str, *ids: str, delay: float) -> None:
+        """Run the job again after `delay` seconds (a transient handler failure)."""
+        if self.mode == "rq":
+            from datetime import timedelta
+
+            self._rq().enqueue_in(timedelta(seconds=delay), f"app.jobs.{name}", *ids,
+                                  job_timeout=300)
+            return
+        timer = threading.Timer(delay, self.dispatch, args=((name, tuple(ids)),))
+        timer.daemon = True
+        timer.start()
+
+    def _rq(self) -> Any:
+        with self._lock:
+            if self._rq_queue is None:
+                from redis import Redis
+                from rq import Queue
+
+                self._rq_queue = Queue("corpflow", connection=Redis.from_url(self.redis_url or ""))
+            return self._rq_queue
+
+    def _ensure_thread(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="corpflow-jobs",
+                                                daemon=True)
+                self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            job = self._inbox.get()
+            if job is None:
+                return
+            self._safe_run(*job)
+            self._inbox.task_done()
+
+    def _safe_run(self, name: str, ids: tuple[str, ...]) -> None:
+        try:
+            self._runner(name, ids)
+        except Exception:  # a job's failure is recorded by the job; the dispatcher goes on
+            log.exception("job %s%s failed", name, ids)
+
+    def drain(self, timeout: float = 10.0) -> None:
+        """Wait until the in-process dispatcher has run everything queued (tests, shutdown)."""
+        if self.mode != "thread" or self._thread is None:
+            return
+        done = threading.Event()
+
+        def _wait() -> None:
+            self._inbox.join()
+            done.set()
+
+        threading.Thread(target=_wait, daemon=True).start()
+        done.wait(timeout)
+
+
+def _run_job(name: str, ids: tuple[str, ...]) -> None:
+    from app import jobs
+
+    func = getattr(jobs, name, None)
+    if func is None or name not in jobs.JOBS:
+        raise ValueError(f"unknown job {name!r}")
+    func(*ids)

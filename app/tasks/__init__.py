@@ -1,0 +1,1 @@
+"""The task list: human tasks, claims and completions."""

@@ -1,0 +1,116 @@
+"""Claim, unclaim and complete human tasks, with 审贷分离 (four-eyes) enforced."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.db import utcnow
+from app.errors import ConflictError, NotFoundError, PermissionDeniedError
+from app.identity.actor import Actor
+from app.instances import stepping
+from app.instances.models import HistoryEvent
+from app.tasks import forms
+from app.tasks.models import HumanTask
+from app.tasks.queries import is_candidate
+
+
+def get_task(session: Session, task_id: str) -> HumanTask:
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFoundError(f"task {task_id} not found")
+    return task
+
+
+def check_four_eyes(task: HumanTask, actor: Actor) -> None:
+    if actor.user_id not in (task.excluded_users or []):
+        return
+    raise PermissionDeniedError(
+        f"审贷分离 (four-eyes): {actor.user_id} started this application or already performed an "
+        f"earlier step of it, and may not perform '{task.name or task.element_id}'",
+        code="four_eyes_violation")
+
+
+def _open(task: HumanTask) -> None:
+    if task.status != "open":
+        raise ConflictError(f"task {task.id} is {task.status}", code="task_not_open")
+
+
+def claim(session: Session, actor: Actor, task_id: str) -> HumanTask:
+    task = get_task(session, task_id)
+    _open(task)
+    if not is_candidate(task, actor):
+        raise PermissionDeniedError("you are not a candidate for this task",
+                                    code="not_a_candidate")
+    check_four_eyes(task, actor)
+    if task.assignee == actor.user_id:
+        return task
+    # Compare-and-set: of many concurrent claims exactly one updates the row.
+    won = session.execute(
+        update(HumanTask)
+        .where(HumanTask.id == task_id, HumanTask.status == "open",
+               HumanTask.assignee.is_(None))
+        .values(assignee=actor.user_id, claimed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(task)
+    if not won:
+        raise ConflictError(f"task {task_id} is already claimed by {task.assignee}",
+                            code="task_already_claimed")
+    _history(session, task, "task_claimed", actor)
+    return task
+
+
+def unclaim(session: Session, actor: Actor, task_id: str) -> HumanTask:
+    task = get_task(session, task_id)
+    _open(task)
+    if task.assignee is None:
+        return task
+    if task.assignee != actor.user_id and not actor.is_admin:
+        raise PermissionDeniedError("only the assignee or an administrator may unclaim this task",
+                                    code="not_assignee")
+    task.assignee = None
+    task.claimed_at = None
+    _history(session, task, "task_unclaimed", actor)
+    session.flush()
+    return task
+
+
+def complete(session: Session, actor: Actor, task_id: str,
+             values: Mapping[str, Any]) -> HumanTask:
+    # Lock the instance first, then re-read the task: a second completion waits and then sees
+    # the task closed instead of stepping the same state twice.
+    head = session.scalars(select(HumanTask.instance_id).where(HumanTask.id == task_id)).first()
+    if head is None:
+        raise NotFoundError(f"task {task_id} not found")
+    instance = stepping.lock_instance(session, head)
+    task = get_task(session, task_id)
+    session.refresh(task)
+    _open(task)
+    if task.assignee != actor.user_id:
+        raise PermissionDeniedError(
+            "only the assignee may complete this task; claim it first" if task.assignee is None
+            else f"task {task_id} is assigned to {task.assignee}", code="not_assignee")
+    check_four_eyes(task, actor)
+    run = stepping.load(session, instance)
+    element = run.model.elements[task.element_id]
+    typed = forms.validate(element.form, values, instance.variables)
+    now = utcnow()
+    run.complete_user_task(task.id, typed)
+    task.status = "completed"
+    task.completed_at = now
+    task.completed_by = actor.user_id
+    stepping.history(session, instance, "task_completed", element_id=task.element_id,
+                     element_kind="userTask", task_id=task.id, user_id=actor.user_id, at=now,
+                     fields=sorted(typed))
+    stepping.save(session, instance, run, user_id=actor.user_id)
+    return task
+
+
+def _history(session: Session, task: HumanTask, kind: str, actor: Actor) -> None:
+    session.add(HistoryEvent(instance_id=task.instance_id, kind=kind, element_id=task.element_id,
+                             element_kind="userTask", task_id=task.id, user_id=actor.user_id))
+    session.flush()

@@ -1,0 +1,220 @@
+"""Run one instance: start, restore, complete tasks, fire timers; results as plain data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import (  # type: ignore[import-untyped]
+    MultipleEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (  # type: ignore[import-untyped]
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.exceptions import WorkflowException  # type: ignore[import-untyped]
+from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]
+
+from app.errors import ConflictError, EngineError, NotFoundError
+from app.workflow.compiler import CompiledBpmn
+from app.workflow.engine import (
+    DecisionResolver,
+    SafeScriptEngine,
+    dump_state,
+    load_state,
+    new_workflow,
+)
+from app.workflow.model import ProcessModel
+
+_HUMAN_KINDS = {"userTask", "manualTask"}
+
+
+@dataclass(frozen=True)
+class UserTaskView:
+    id: str
+    element_id: str
+    name: str | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ServiceTaskView:
+    id: str
+    element_id: str
+    handler: str | None
+    external_topic: str | None
+
+
+@dataclass(frozen=True)
+class TimerView:
+    id: str
+    element_id: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class ActivityRecord:
+    task_id: str
+    element_id: str
+    kind: str
+    name: str | None
+
+
+class Run:
+    """One loaded instance. Engine objects stay inside; callers see the views above."""
+
+    def __init__(self, workflow: Any, model: ProcessModel) -> None:
+        self._wf = workflow
+        self.model = model
+        self.completed: list[ActivityRecord] = []
+
+    @classmethod
+    def start(cls, compiled: CompiledBpmn, process_id: str, variables: Mapping[str, Any],
+              decisions: DecisionResolver | None = None) -> Run:
+        spec, subs = compiled.spec_for(process_id)
+        run = cls(new_workflow(spec, subs, SafeScriptEngine(decisions)),
+                  compiled.process(process_id))
+        for task in run._wf.get_tasks(state=TaskState.READY):
+            task.data.update(variables)
+        run._step()
+        return run
+
+    @classmethod
+    def restore(cls, compiled: CompiledBpmn, process_id: str, state: Mapping[str, Any],
+                decisions: DecisionResolver | None = None) -> Run:
+        spec, subs = compiled.spec_for(process_id)
+        workflow = load_state(state, spec, subs, SafeScriptEngine(decisions))
+        return cls(workflow, compiled.process(process_id))
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        return dump_state(self._wf)
+
+    @property
+    def is_completed(self) -> bool:
+        return bool(self._wf.is_completed())
+
+    @property
+    def variables(self) -> dict[str, Any]:
+        if self.is_completed:
+            return dict(self._wf.data)
+        live = self._wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING)
+        merged: dict[str, Any] = {}
+        for task in sorted(live, key=lambda t: t.last_state_change):
+            merged.update(task.data)
+        if not merged and self._wf.last_task is not None:
+            merged.update(self._wf.last_task.data)
+        return merged
+
+    def user_tasks(self) -> list[UserTaskView]:
+        return [
+            UserTaskView(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name, dict(t.data))
+            for t in self._wf.get_tasks(state=TaskState.READY, manual=True)
+        ]
+
+    def service_tasks(self) -> list[ServiceTaskView]:
+        views = []
+        for task in self._wf.get_tasks(state=TaskState.STARTED):
+            info = self.model.elements.get(task.task_spec.bpmn_id or "")
+            if info is None or (info.handler is None and info.external_topic is None):
+                continue
+            views.append(ServiceTaskView(str(task.id), info.id, info.handler, info.external_topic))
+        return views
+
+    def timers(self) -> list[TimerView]:
+        views = []
+        for task in self._wf.get_tasks(state=TaskState.WAITING):
+            due = _timer_due(task)
+            if due is not None:
+                views.append(TimerView(str(task.id), task.task_spec.bpmn_id or "", due))
+        return views
+
+    def active_element_ids(self) -> list[str]:
+        live = self._wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING)
+        return sorted({t.task_spec.bpmn_id for t in live if t.task_spec.bpmn_id in
+                       self.model.elements})
+
+    # -- acting ------------------------------------------------------------------------------
+
+    def complete_user_task(self, task_id: str, values: Mapping[str, Any]) -> None:
+        task = self._task(task_id)
+        # Spiff's run() accepts predicted (MAYBE/FUTURE) tasks and corrupts the instance.
+        if task.state != TaskState.READY or not task.task_spec.manual:
+            raise ConflictError(f"task {task_id} is not a ready user task", code="task_not_ready")
+        task.data.update(values)
+        self._guarded(task.run)
+        self._record(task)
+        self._step()
+
+    def complete_service_task(self, task_id: str, values: Mapping[str, Any]) -> None:
+        task = self._task(task_id)
+        if task.state != TaskState.STARTED:
+            raise ConflictError(f"service task {task_id} is not waiting for a result",
+                                code="task_not_started")
+        task.data.update(values)
+        self._guarded(task.complete)
+        self._record(task)
+        self._step()
+
+    def fire_due_timers(self) -> None:
+        self._guarded(self._wf.refresh_timers)
+        self._step()
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _task(self, task_id: str) -> Any:
+        try:
+            task = self._wf.get_task_from_id(UUID(task_id))
+        except (ValueError, KeyError, WorkflowException):
+            task = None
+        if task is None:
+            raise NotFoundError(f"task {task_id} not found in this instance")
+        return task
+
+    def _record(self, task: Any) -> None:
+        spec = task.task_spec
+        info = self.model.elements.get(spec.bpmn_id or "")
+        if info is not None:
+            self.completed.append(ActivityRecord(str(task.id), info.id, info.kind, info.name))
+
+    def _step(self) -> None:
+        self._guarded(lambda: self._wf.do_engine_steps(did_complete_task=self._record))
+
+    @staticmethod
+    def _guarded(action: Any) -> None:
+        try:
+            action()
+        except WorkflowException as exc:
+            task = getattr(exc, "task", None)
+            element = task.task_spec.bpmn_id if task is not None else None
+            reason = getattr(exc, "error_msg", None) or str(exc)
+            where = f"element '{element}': " if element else ""
+            raise EngineError(f"the process cannot continue at {where}{reason}",
+                              element_id=element) from None
+
+
+def _timer_due(task: Any) -> datetime | None:
+    definition = getattr(task.task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        definition = next((d for d in definition.event_definitions
+                           if isinstance(d, TimerEventDefinition)), None)
+    if not isinstance(definition, TimerEventDefinition):
+        return None
+    value = task.internal_data.get("event_value")
+    if value is None:
+        return None
+    due: datetime | None
+    if isinstance(definition, CycleTimerEventDefinition):
+        due = datetime.fromisoformat(value["next"]) if value.get("cycles") != 0 else None
+    elif isinstance(definition, DurationTimerEventDefinition):
+        due = TimerEventDefinition.get_datetime(value)
+    else:
+        due = TimerEventDefinition.parse_time_or_duration(value)
+    if due is not None and due.tzinfo is None:
+        due = due.replace(tzinfo=UTC)
+    return due
