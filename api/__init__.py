@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """config → services (db, queue) → blueprints → errors → CLI; deploy models if asked."""
     from api import cli, errors, health, session
-    from api.v1 import customers, deployments, instances, tasks, tokens
+    from api.v1 import customers, deployments, instances, tasks, tokens, users
 
     settings = settings or Settings.from_env()
     app = Flask("corpflow")
@@ -36,7 +36,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         "basic": {"type": "http", "scheme": "basic"},
         "bearer": {"type": "http", "scheme": "bearer"}}},
         "security": [{"basic": []}, {"bearer": []}]})
-    for blp in (tokens.blp, deployments.blp, instances.blp, tasks.blp, customers.blp):
+    for blp in (tokens.blp, users.blp, deployments.blp, instances.blp, tasks.blp,
+                customers.blp):
         api.register_blueprint(blp)
     app.register_blueprint(health.bp)
     errors.register(app)

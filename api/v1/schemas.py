@@ -204,3 +204,19 @@ class CustomerOut(Schema):
 
 class CustomerDetail(CustomerOut):
     facilities = fields.List(fields.Nested(FacilityOut))
+
+
+class UserIn(StrictSchema):
+    id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.@-]{1,64}$"))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(8, 200))
+    display_name = fields.String(required=True, validate=validate.Length(1, 200))
+    email = fields.Email(allow_none=True)
+    groups = fields.List(fields.String(validate=validate.Length(1, 64)), load_default=list)
+
+
+class UserOut(Schema):
+    id = fields.String()
+    display_name = fields.String()
+    email = fields.String(allow_none=True)
+    groups = fields.List(fields.String(), attribute="group_ids")
+    active = fields.Boolean()

@@ -68,9 +68,10 @@ def seed_demo_staff(session: Session) -> list[tuple[str, str, tuple[str, ...], s
     """Create the demo staff once; return what exists (idempotent)."""
     for gid, name in GROUPS.items():
         ensure_group(session, gid, name)
-    for user_id, display, groups, password in DEMO_STAFF:
+    for user_id, display, groups, password in DEMO_STAFF:  # noqa: S105 (demo data)
         if session.get(User, user_id) is None:
-            user = User(id=user_id, display_name=display, password_hash=hash_password(password))
+            user = User(id=user_id, display_name=display,
+                        password_hash=hash_password(password))
             user.groups = [ensure_group(session, g) for g in groups]
             session.add(user)
     session.flush()

@@ -157,12 +157,12 @@ class _Reader:
         properties: dict[str, str] = {}
         form: tuple[FormField, ...] = ()
         if ext is not None:
-            for prop in ext.iter(f"{C}property"):
-                if prop.getparent() is not None and prop.getparent().getparent() is ext:
-                    properties[prop.get("name") or ""] = prop.get("value") or ""
+            for prop in ext.findall(f"{C}properties/{C}property"):
+                properties[prop.get("name") or ""] = prop.get("value") or ""
             form_data = ext.find(f"{C}formData")
             if form_data is not None:
-                form = tuple(self.read_form_field(f, nid) for f in form_data.findall(f"{C}formField"))
+                fields = form_data.findall(f"{C}formField")
+                form = tuple(self.read_form_field(f, nid) for f in fields)
             if ext.find(f"{C}inputOutput") is not None:
                 self.issue("warning", "camunda:inputOutput mappings are not applied yet", node)
             if ext.find(f"{C}connector") is not None:

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer  # type: ignore[import-untyped]
-from SpiffWorkflow.bpmn.specs.mixins import BpmnSpecMixin  # type: ignore[import-untyped]
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # type: ignore[import-untyped]
-from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser  # type: ignore[import-untyped]
-from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.serializer.default import BpmnTaskSpecConverter  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.serializer.default.workflow import (  # type: ignore[import-untyped]
     BpmnWorkflowConverter,
     WorkflowConverter,
 )
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask  # type: ignore[import-untyped]
+from SpiffWorkflow.bpmn.specs.mixins import BpmnSpecMixin  # type: ignore[import-untyped]
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # type: ignore[import-untyped]
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser  # type: ignore[import-untyped]
+from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser  # type: ignore[import-untyped]
 from SpiffWorkflow.camunda.serializer import (  # type: ignore[import-untyped]
     DEFAULT_CONFIG as CAMUNDA_CONFIG,
 )
@@ -123,7 +123,7 @@ class DecisionTaskParser(CamundaTaskParser):  # type: ignore[misc]
 class CorpflowParser(CamundaParser):  # type: ignore[misc]
     """Camunda parser whose business rule tasks use corpflow's DMN evaluator."""
 
-    OVERRIDE_PARSER_CLASSES = {
+    OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, Any]] = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask),
     }
