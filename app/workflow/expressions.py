@@ -81,7 +81,7 @@ class Expression:
             raise ExpressionEvaluationError(self.source, "numeric result out of range") from None
         except RecursionError:
             raise ExpressionEvaluationError(self.source, "value nested too deeply") from None
-        except Exception:
+        except Exception:  # a model's error must never surface Python internals
             raise ExpressionEvaluationError(self.source, "evaluation failed") from None
         # JUEL's `${dateTime()}` is accepted wherever a date is; hand out the date itself.
         return result.value if isinstance(result, DateHelper) else result
