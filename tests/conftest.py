@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import os
 import socket
 from collections.abc import Iterator
@@ -80,7 +81,7 @@ def redis_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str) -> Flask:
+def app(database_url: str) -> Iterator[Flask]:
     from api import create_app
     from app.config import Settings
     from app.db import transaction
@@ -89,9 +90,11 @@ def app(database_url: str) -> Flask:
     settings = Settings(database_url=database_url, job_mode="eager", deploy_on_startup=False,
                         auth_cache_seconds=300)
     flask_app = create_app(settings, TESTING=True)
-    with transaction(flask_app.extensions["corpflow"].sessions) as session:
+    services = flask_app.extensions["corpflow"]
+    with transaction(services.sessions) as session:
         seed_demo_staff(session)
-    return flask_app
+    yield flask_app
+    services.sessions.kw["bind"].dispose()
 
 
 @pytest.fixture
@@ -152,7 +155,7 @@ def staff() -> dict[str, dict[str, str]]:
 
 
 def deploy_files(client: FlaskClient, *paths: Path, who: str = "designer") -> Any:
-    data = {f"file{i}": (p.open("rb"), p.name) for i, p in enumerate(paths)}
+    data = {f"file{i}": (io.BytesIO(p.read_bytes()), p.name) for i, p in enumerate(paths)}
     return client.post("/api/v1/deployments", data=data, headers=STAFF[who],
                        content_type="multipart/form-data")
 

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from api.auth import current_actor
 from api.session import db_session
-from api.v1.paging import page, paged
+from api.v1.bodies import page, paged, raw
 from api.v1.schemas import CustomerArgs, CustomerDetail, CustomerIn, CustomerOut
 from app.customers import customers
 
@@ -45,6 +45,6 @@ class CustomerItem(MethodView):
         """A customer with its facilities."""
         session = db_session()
         customer = customers.get(session, current_actor(), customer_id)
-        body: dict[str, Any] = CustomerOut().dump(customer)
+        body = raw(customer, CustomerOut)
         body["facilities"] = customers.facilities_of(session, customer.id)
         return body

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from api.auth import current_actor
 from api.session import db_session
-from api.v1.paging import page, paged
+from api.v1.bodies import page, paged
 from api.v1.schemas import DefinitionArgs, DefinitionOut, DeploymentOut
 from app.deployments import definitions
 from app.deployments.deploy import DeploymentResult, deploy
@@ -59,6 +59,7 @@ class Deployments(MethodView):
             filename = upload.filename or upload.name or "upload"
             # Read one byte past the limit so an oversize file is detected, not truncated.
             files.append((filename, upload.stream.read(settings.max_model_bytes + 1)))
+            upload.close()
         session = db_session()
         result = deploy(session, actor, files, name=request.form.get("name"),
                         source=request.form.get("source", "api"),

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from api.auth import current_actor
 from api.session import db_session
-from api.v1.paging import page, paged
+from api.v1.bodies import page, paged, raw
 from api.v1.schemas import HistoryOut, InstanceArgs, InstanceDetail, InstanceOut, StartIn
 from app.instances import lifecycle
 from app.instances.models import ProcessInstance
@@ -19,7 +19,7 @@ blp = Blueprint("instances", __name__, url_prefix="/api/v1/process-instances",
 
 
 def _detail(instance: ProcessInstance) -> dict[str, Any]:
-    body = InstanceOut().dump(instance)
+    body = raw(instance, InstanceOut)
     body.update(variables=instance.variables, active_elements=instance.active_elements,
                 open_tasks=lifecycle.open_tasks(db_session(), instance.id))
     return body

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from api.auth import current_actor
 from api.session import db_session
-from api.v1.paging import page, paged
+from api.v1.bodies import page, paged, raw
 from api.v1.schemas import CompleteIn, TaskArgs, TaskBrief, TaskDetail
 from app.customers.customers import summary
 from app.errors import NotFoundError
@@ -23,7 +23,7 @@ blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks",
 def _detail(task: HumanTask) -> dict[str, Any]:
     session = db_session()
     form, variables = queries.form_and_variables(session, task)
-    body: dict[str, Any] = TaskBrief().dump(task)
+    body = raw(task, TaskBrief)
     body.update(documentation=task.documentation, form=form, variables=variables,
                 customer=summary(session, task.customer_id))
     return body

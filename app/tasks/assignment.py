@@ -15,7 +15,7 @@ from app.instances.models import ProcessInstance
 from app.tasks.models import HumanTask, TaskCandidate
 from app.workflow.expression_functions import (
     DateHelper,
-    FunctionArgumentError,
+    OperationError,
     parse_datetime,
     parse_iso_duration,
 )
@@ -65,7 +65,7 @@ def resolve_date(value: Any, now: datetime, what: str) -> datetime | None:
                 result: datetime = now + parse_iso_duration(value)
                 return result
             return parse_datetime(value)
-        except FunctionArgumentError as exc:
+        except OperationError as exc:
             raise EngineError(f"{what}: {exc}") from None
     raise EngineError(f"{what} does not resolve to a date or a date string")
 

@@ -88,6 +88,10 @@ def _compile_bpmn(root: Any, filename: str) -> CompiledBpmn:
                                          element, line))
     except WorkflowException as exc:
         document.issues.append(LintIssue("error", f"{filename}: {exc}"))
+    except Exception as exc:  # the engine's parser has its own crash paths; never a 500
+        document.issues.append(LintIssue(
+            "error", f"{filename}: the engine cannot load this model ({type(exc).__name__}: "
+            f"{str(exc)[:200]})"))
     return compiled
 
 

@@ -91,10 +91,10 @@ class DecisionTask(BpmnSpecMixin):  # type: ignore[misc]
                 f"{self.map_decision_result}: {exc}", task=my_task) from None
         if self.result_variable:
             my_task.data[self.result_variable] = mapped
-        elif len(result.rules) == 1:
+        elif len(result) == 1:
             # Without resultVariable Camunda keeps the result only for listeners; merging a single
             # rule's outputs into the data is what modellers coming from Spiff expect.
-            my_task.data.update(result.rules[0])
+            my_task.data.update(result[0])
         return True
 
 
@@ -109,6 +109,10 @@ def _map_result(result: DecisionResult, mapping: str) -> Any:
 
 
 class DecisionTaskParser(CamundaTaskParser):  # type: ignore[misc]
+    @staticmethod
+    def get_decision_ref(node: Any) -> str:
+        return str(node.get(f"{{{CAMUNDA_NS}}}decisionRef", ""))
+
     def create_task(self) -> DecisionTask:
         ns = f"{{{CAMUNDA_NS}}}"
         return DecisionTask(
@@ -148,7 +152,19 @@ def dump_state(workflow: BpmnWorkflow) -> dict[str, Any]:
         dct["serializer_version"] = _SERIALIZER.VERSION
     finally:
         _REGISTRY._encoder_mode = False
+    _ordered_tasks(dct, to_list=True)
+    for sub in dct["subprocesses"].values():
+        _ordered_tasks(sub, to_list=True)
     return dct
+
+
+def _ordered_tasks(dct: dict[str, Any], *, to_list: bool) -> None:
+    # A task's data is stored as a delta against its parent, so parents must be restored first.
+    # PostgreSQL's JSONB does not keep object key order: keep the tasks as an ordered list.
+    if to_list and isinstance(dct.get("tasks"), dict):
+        dct["tasks"] = list(dct["tasks"].values())
+    elif not to_list and isinstance(dct.get("tasks"), list):
+        dct["tasks"] = {task["id"]: task for task in dct["tasks"]}
 
 
 def load_state(state: Mapping[str, Any], spec: Any, subprocess_specs: Mapping[str, Any],
@@ -156,6 +172,10 @@ def load_state(state: Mapping[str, Any], spec: Any, subprocess_specs: Mapping[st
     """Rebuild a workflow from state plus the cached spec; the safe engine is attached here."""
     dct = dict(state)
     dct.pop("serializer_version", None)
+    _ordered_tasks(dct, to_list=False)
+    dct["subprocesses"] = {key: dict(sub) for key, sub in dct["subprocesses"].items()}
+    for sub in dct["subprocesses"].values():
+        _ordered_tasks(sub, to_list=False)
     workflow = BpmnWorkflow(spec, dict(subprocess_specs), deserializing=True)
     workflow.tasks = _WF.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
     workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))

@@ -103,7 +103,12 @@ def test_deploy_rejects_oversize_file(client: FlaskClient, app: Any) -> None:
     limit = app.extensions["corpflow"].settings.max_model_bytes
     padding = b"<!--" + b"x" * limit + b"-->"
     source = (TINY / "one_user_task.bpmn").read_bytes().replace(b"?>", b"?>" + padding, 1)
-    response = _upload(client, "big.bpmn", source)
+    # A hand-built multipart body: the test client would spool this upload to a temp file
+    # that it never closes.
+    body = (b'--B\r\nContent-Disposition: form-data; name="file"; filename="big.bpmn"\r\n'
+            b"Content-Type: text/xml\r\n\r\n" + source + b"\r\n--B--\r\n")
+    response = client.post("/api/v1/deployments", headers=STAFF["designer"], data=body,
+                           content_type="multipart/form-data; boundary=B")
     assert response.status_code == 422
     assert "larger than the limit" in response.get_json()["detail"]
     assert _definitions(client) == []
