@@ -141,10 +141,15 @@ class Report:
     failures: list[str] = field(default_factory=list)
 
     def add(
-        self, name: str, value: float | int | str | None, unit: str = "", note: str = ""
+        self,
+        name: str,
+        value: float | int | str | None,
+        unit: str = "",
+        note: str = "",
+        digits: int = 2,
     ) -> None:
         if isinstance(value, float):
-            value = rounded(value)
+            value = rounded(value, digits)
         self.figures[name] = value
         shown = "n/a" if value is None else str(value)
         line = f"{name:<44} {shown:>12} {unit:<14}"
@@ -834,6 +839,7 @@ def main(argv: list[str] | None = None) -> int:
             http_per_s / in_memory_per_s,
             "",
             "complete apps/s over HTTP+DB / in-memory instances/s",
+            digits=4,
         )
     report.figures["targets"] = {
         "complete_applications_per_s_min": TARGET_APPS_PER_S,
