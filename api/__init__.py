@@ -22,22 +22,33 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask("corpflow")
     app.config.update(
-        API_TITLE="corpflow", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/", OPENAPI_JSON_PATH="openapi.json",
+        API_TITLE="corpflow",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
-        MAX_CONTENT_LENGTH=settings.max_request_bytes, JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        JSON_SORT_KEYS=False,
         **overrides,
     )
     services = build_services(settings)
     app.extensions["corpflow"] = services
     session.init_app(app)
-    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
-        "basic": {"type": "http", "scheme": "basic"},
-        "bearer": {"type": "http", "scheme": "bearer"}}},
-        "security": [{"basic": []}, {"bearer": []}]})
-    for blp in (tokens.blp, users.blp, deployments.blp, instances.blp, tasks.blp,
-                customers.blp):
+    api = Api(
+        app,
+        spec_kwargs={
+            "components": {
+                "securitySchemes": {
+                    "basic": {"type": "http", "scheme": "basic"},
+                    "bearer": {"type": "http", "scheme": "bearer"},
+                }
+            },
+            "security": [{"basic": []}, {"bearer": []}],
+        },
+    )
+    for blp in (tokens.blp, users.blp, deployments.blp, instances.blp, tasks.blp, customers.blp):
         api.register_blueprint(blp)
     app.register_blueprint(health.bp)
     errors.register(app)

@@ -41,7 +41,8 @@ def current_actor() -> Actor:
     if actor is None:
         actor = credentials_actor()
         if actor is None:
-            raise AuthenticationError("authentication required: send HTTP Basic credentials or "
-                                      "a bearer token")
+            raise AuthenticationError(
+                "authentication required: send HTTP Basic credentials or a bearer token"
+            )
         g.actor = actor
     return actor

@@ -15,8 +15,9 @@ from app.identity.users import seed_demo_staff
 def deploy_models(services: Services) -> None:
     settings = services.settings
     with transaction(services.sessions) as session:
-        result = deploy_directories(session, SYSTEM, settings.model_dirs,
-                                    max_bytes=settings.max_model_bytes)
+        result = deploy_directories(
+            session, SYSTEM, settings.model_dirs, max_bytes=settings.max_model_bytes
+        )
     for file in result.files:
         for row, created in file.definitions:
             state = "deployed" if created else "unchanged"
@@ -57,8 +58,9 @@ def register(app: Flask) -> None:
 
         services: Services = current_app.extensions["corpflow"]
         if not services.settings.redis_url:
-            raise click.ClickException("set CORPFLOW_REDIS_URL to run an rq worker; without "
-                                       "Redis, jobs run inside the API process")
+            raise click.ClickException(
+                "set CORPFLOW_REDIS_URL to run an rq worker; without "
+                "Redis, jobs run inside the API process"
+            )
         connection = Redis.from_url(services.settings.redis_url)
-        Worker([Queue("corpflow", connection=connection)], connection=connection).work(
-            burst=burst)
+        Worker([Queue("corpflow", connection=connection)], connection=connection).work(burst=burst)

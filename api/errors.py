@@ -41,11 +41,15 @@ def request_id() -> str:
     return str(rid)
 
 
-def problem(status: int, title: str, detail: str, code: str,
-            errors: dict[str, Any] | None = None) -> Response:
+def problem(
+    status: int, title: str, detail: str, code: str, errors: dict[str, Any] | None = None
+) -> Response:
     body: dict[str, Any] = {
         "type": f"https://corpflow.dev/problems/{code.replace('_', '-')}",
-        "title": title, "status": status, "detail": detail, "code": code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
         "request_id": request_id(),
     }
     if errors:
@@ -80,8 +84,9 @@ def handle_http_exception(exc: HTTPException) -> Response:
         errors: dict[str, Any] = {}
         for location in messages.values():
             errors.update(location)
-        return problem(422, "Unprocessable Entity", "the request has invalid fields",
-                       "invalid_input", errors)
+        return problem(
+            422, "Unprocessable Entity", "the request has invalid fields", "invalid_input", errors
+        )
     code = (exc.name or "error").lower().replace(" ", "_")
     return problem(status, exc.name or "Error", exc.description or exc.name or "error", code)
 
@@ -89,12 +94,23 @@ def handle_http_exception(exc: HTTPException) -> Response:
 def handle_unexpected(exc: Exception) -> Response:
     rid = request_id()
     log.exception("unhandled error, request_id=%s", rid)
-    return problem(500, "Internal Server Error",
-                   f"an unexpected error occurred; quote request id {rid}", "internal_error")
+    return problem(
+        500,
+        "Internal Server Error",
+        f"an unexpected error occurred; quote request id {rid}",
+        "internal_error",
+    )
 
 
-_TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-           409: "Conflict", 413: "Payload Too Large", 422: "Unprocessable Entity"}
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    413: "Payload Too Large",
+    422: "Unprocessable Entity",
+}
 
 
 def register(app: Flask) -> None:

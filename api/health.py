@@ -34,4 +34,5 @@ def ready() -> tuple[Response, int]:
             checks["redis"] = f"error: {type(exc).__name__}"
     healthy = all(v == "ok" for v in checks.values())
     return jsonify(status="ok" if healthy else "unavailable", checks=checks), (
-        200 if healthy else 503)
+        200 if healthy else 503
+    )

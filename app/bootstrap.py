@@ -12,8 +12,9 @@ from app.queue import JobQueue
 
 
 def build_services(settings: Settings) -> Services:
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     engine = make_engine(settings.database_url, echo=settings.sql_echo)
     sessions = make_sessionmaker(engine)
     queue = JobQueue(settings.job_mode, settings.redis_url)

@@ -40,8 +40,11 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime, dict[str, Any]: JsonType,
-                           list[Any]: JsonType}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime,
+        dict[str, Any]: JsonType,
+        list[Any]: JsonType,
+    }
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:

@@ -31,8 +31,9 @@ def run_service_task(task_id: str) -> None:
         if head is None or head.status != "pending":
             return
         instance = stepping.lock_instance(session, head.instance_id)
-        job = session.scalars(select(ServiceJob).where(ServiceJob.id == task_id)
-                              .with_for_update()).one()
+        job = session.scalars(
+            select(ServiceJob).where(ServiceJob.id == task_id).with_for_update()
+        ).one()
         session.refresh(job)
         if job.status != "pending":
             return  # a duplicate delivery: the first one already did the work
@@ -42,8 +43,11 @@ def run_service_task(task_id: str) -> None:
             return
         run = stepping.load(session, instance)
         context = HandlerContext(
-            instance_id=instance.id, task_id=job.id, element_id=job.element_id,
-            business_key=instance.business_key, idempotency_key=f"{instance.id}:{job.id}",
+            instance_id=instance.id,
+            task_id=job.id,
+            element_id=job.element_id,
+            business_key=instance.business_key,
+            idempotency_key=f"{instance.id}:{job.id}",
             stores={"facilities": FacilityStore(session, instance.id)},
         )
         job.attempts += 1
@@ -56,7 +60,7 @@ def run_service_task(task_id: str) -> None:
             if job.attempts >= MAX_ATTEMPTS:
                 _fail(session, job, f"gave up after {job.attempts} attempts: {exc}")
             else:
-                services.queue.retry_later("run_service_task", job.id, delay=2 ** job.attempts)
+                services.queue.retry_later("run_service_task", job.id, delay=2**job.attempts)
             return
         except (BusinessError, DomainError) as exc:
             _fail(session, job, getattr(exc, "message", str(exc)))
@@ -67,14 +71,28 @@ def run_service_task(task_id: str) -> None:
             return
         job.status = "done"
         job.done_at = utcnow()
-        stepping.history(session, instance, "service_task_completed", element_id=job.element_id,
-                         element_kind="serviceTask", task_id=job.id, handler=job.handler)
+        stepping.history(
+            session,
+            instance,
+            "service_task_completed",
+            element_id=job.element_id,
+            element_kind="serviceTask",
+            task_id=job.id,
+            handler=job.handler,
+        )
         stepping.save(session, instance, run)
 
 
 def _fail(session: Session, job: ServiceJob, message: str) -> None:
     job.status = "failed"
     job.last_error = message
-    session.add(Incident(id=str(uuid.uuid4()), instance_id=job.instance_id,
-                         element_id=job.element_id, task_id=job.id, kind="failedJob",
-                         message=message))
+    session.add(
+        Incident(
+            id=str(uuid.uuid4()),
+            instance_id=job.instance_id,
+            element_id=job.element_id,
+            task_id=job.id,
+            kind="failedJob",
+            message=message,
+        )
+    )

@@ -6,5 +6,10 @@ from app.identity import models as identity_models
 from app.instances import models as instances_models
 from app.tasks import models as tasks_models
 
-__all__ = ["customers_models", "deployments_models", "identity_models", "instances_models",
-           "tasks_models"]
+__all__ = [
+    "customers_models",
+    "deployments_models",
+    "identity_models",
+    "instances_models",
+    "tasks_models",
+]

@@ -23,8 +23,12 @@ def enqueue_after_commit(session: Session, job_name: str, *ids: str) -> None:
 
 
 class JobQueue:
-    def __init__(self, mode: str, redis_url: str | None = None,
-                 runner: Callable[[str, tuple[str, ...]], None] | None = None) -> None:
+    def __init__(
+        self,
+        mode: str,
+        redis_url: str | None = None,
+        runner: Callable[[str, tuple[str, ...]], None] | None = None,
+    ) -> None:
         if mode not in ("rq", "thread", "eager"):
             raise ValueError(f"unknown job mode {mode!r}")
         if mode == "rq" and not redis_url:
@@ -58,16 +62,18 @@ class JobQueue:
             self._ensure_thread()
             self._inbox.put(job)
         else:
-            self._rq().enqueue(f"app.jobs.{name}", *ids, job_timeout=300,
-                               job_id=f"{name}:{':'.join(ids)}")
+            self._rq().enqueue(
+                f"app.jobs.{name}", *ids, job_timeout=300, job_id=f"{name}:{':'.join(ids)}"
+            )
 
     def retry_later(self, name: str, *ids: str, delay: float) -> None:
         """Run the job again after `delay` seconds (a transient handler failure)."""
         if self.mode == "rq":
             from datetime import timedelta
 
-            self._rq().enqueue_in(timedelta(seconds=delay), f"app.jobs.{name}", *ids,
-                                  job_timeout=300)
+            self._rq().enqueue_in(
+                timedelta(seconds=delay), f"app.jobs.{name}", *ids, job_timeout=300
+            )
             return
         timer = threading.Timer(delay, self.dispatch, args=((name, tuple(ids)),))
         timer.daemon = True
@@ -85,8 +91,9 @@ class JobQueue:
     def _ensure_thread(self) -> None:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._loop, name="corpflow-jobs",
-                                                daemon=True)
+                self._thread = threading.Thread(
+                    target=self._loop, name="corpflow-jobs", daemon=True
+                )
                 self._thread.start()
 
     def _loop(self) -> None:

@@ -87,8 +87,9 @@ def app(database_url: str) -> Iterator[Flask]:
     from app.db import transaction
     from app.identity.users import seed_demo_staff
 
-    settings = Settings(database_url=database_url, job_mode="eager", deploy_on_startup=False,
-                        auth_cache_seconds=300)
+    settings = Settings(
+        database_url=database_url, job_mode="eager", deploy_on_startup=False, auth_cache_seconds=300
+    )
     flask_app = create_app(settings, TESTING=True)
     services = flask_app.extensions["corpflow"]
     with transaction(services.sessions) as session:
@@ -156,13 +157,15 @@ def staff() -> dict[str, dict[str, str]]:
 
 def deploy_files(client: FlaskClient, *paths: Path, who: str = "designer") -> Any:
     data = {f"file{i}": (io.BytesIO(p.read_bytes()), p.name) for i, p in enumerate(paths)}
-    return client.post("/api/v1/deployments", data=data, headers=STAFF[who],
-                       content_type="multipart/form-data")
+    return client.post(
+        "/api/v1/deployments", data=data, headers=STAFF[who], content_type="multipart/form-data"
+    )
 
 
 @pytest.fixture
 def credit_models(client: FlaskClient) -> Any:
-    response = deploy_files(client, ROOT / "bpmn" / "credit_application.bpmn",
-                            ROOT / "dmn" / "approval_authority.dmn")
+    response = deploy_files(
+        client, ROOT / "bpmn" / "credit_application.bpmn", ROOT / "dmn" / "approval_authority.dmn"
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()

@@ -20,23 +20,38 @@ def make_uscc(region: str = "310115") -> str:
 
 
 def make_customer(client: FlaskClient, name: str = "上海示例科技有限公司") -> dict[str, Any]:
-    response = client.post("/api/v1/customers", json={"uscc": make_uscc(), "name": name},
-                           headers=STAFF["rm"])
+    response = client.post(
+        "/api/v1/customers", json={"uscc": make_uscc(), "name": name}, headers=STAFF["rm"]
+    )
     assert response.status_code == 201, response.get_json()
     return dict(response.get_json())
 
 
-def make_application(client: FlaskClient, customer_id: str, *, amount: int = 5_000_000,
-                     guarantee_type: str = "mortgage", who: str = "rm") -> dict[str, Any]:
-    response = client.post("/api/v1/process-instances", headers=STAFF[who], json={
-        "process_key": "credit_application",
-        "business_key": f"APP-{next(_serial)}",
-        "variables": {
-            "customer_id": customer_id, "amount": amount, "currency": "CNY",
-            "term_months": 12, "product": "working_capital",
-            "guarantee_type": guarantee_type, "purpose": "采购原材料",
+def make_application(
+    client: FlaskClient,
+    customer_id: str,
+    *,
+    amount: int = 5_000_000,
+    guarantee_type: str = "mortgage",
+    who: str = "rm",
+) -> dict[str, Any]:
+    response = client.post(
+        "/api/v1/process-instances",
+        headers=STAFF[who],
+        json={
+            "process_key": "credit_application",
+            "business_key": f"APP-{next(_serial)}",
+            "variables": {
+                "customer_id": customer_id,
+                "amount": amount,
+                "currency": "CNY",
+                "term_months": 12,
+                "product": "working_capital",
+                "guarantee_type": guarantee_type,
+                "purpose": "采购原材料",
+            },
         },
-    })
+    )
     assert response.status_code == 201, response.get_json()
     return dict(response.get_json())
 
@@ -49,13 +64,15 @@ def open_task(client: FlaskClient, instance_id: str, who: str, element_id: str) 
     return dict(matches[0])
 
 
-def do_task(client: FlaskClient, instance_id: str, who: str, element_id: str,
-            values: dict[str, Any]) -> dict[str, Any]:
+def do_task(
+    client: FlaskClient, instance_id: str, who: str, element_id: str, values: dict[str, Any]
+) -> dict[str, Any]:
     task = open_task(client, instance_id, who, element_id)
     claimed = client.post(f"/api/v1/tasks/{task['id']}/claim", headers=STAFF[who])
     assert claimed.status_code == 200, claimed.get_json()
-    done = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=STAFF[who],
-                       json={"values": values})
+    done = client.post(
+        f"/api/v1/tasks/{task['id']}/complete", headers=STAFF[who], json={"values": values}
+    )
     assert done.status_code == 200, done.get_json()
     return dict(done.get_json())
 
@@ -66,8 +83,9 @@ def instance(client: FlaskClient, instance_id: str, who: str = "admin") -> dict[
     return dict(response.get_json())
 
 
-def make_user(sessions: sessionmaker[Session], user_id: str,
-              groups: tuple[str, ...]) -> dict[str, str]:
+def make_user(
+    sessions: sessionmaker[Session], user_id: str, groups: tuple[str, ...]
+) -> dict[str, str]:
     """Create a user once (identity tables survive between tests); return Basic headers."""
     from app.identity.actor import SYSTEM
     from app.identity.models import User

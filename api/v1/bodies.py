@@ -8,12 +8,16 @@ from marshmallow import Schema, fields
 
 
 def paged(item: type[Schema]) -> type[Schema]:
-    return type(f"Paged{item.__name__}", (Schema,), {
-        "items": fields.List(fields.Nested(item)),
-        "total": fields.Integer(),
-        "limit": fields.Integer(),
-        "offset": fields.Integer(),
-    })
+    return type(
+        f"Paged{item.__name__}",
+        (Schema,),
+        {
+            "items": fields.List(fields.Nested(item)),
+            "total": fields.Integer(),
+            "limit": fields.Integer(),
+            "offset": fields.Integer(),
+        },
+    )
 
 
 def page(items: list[Any], total: int, args: dict[str, Any]) -> dict[str, Any]:
@@ -22,5 +26,8 @@ def page(items: list[Any], total: int, args: dict[str, Any]) -> dict[str, Any]:
 
 def raw(obj: Any, schema: type[Schema]) -> dict[str, Any]:
     """The attributes `schema` would read, unserialized, so extra keys can be added."""
-    return {name: getattr(obj, field.attribute or name)
-            for name, field in schema().fields.items() if hasattr(obj, field.attribute or name)}
+    return {
+        name: getattr(obj, field.attribute or name)
+        for name, field in schema().fields.items()
+        if hasattr(obj, field.attribute or name)
+    }

@@ -13,8 +13,12 @@ from api.v1.bodies import page, paged, raw
 from api.v1.schemas import CustomerArgs, CustomerDetail, CustomerIn, CustomerOut
 from app.customers import customers
 
-blp = Blueprint("customers", __name__, url_prefix="/api/v1/customers",
-                description="Corporate customers keyed by USCC")
+blp = Blueprint(
+    "customers",
+    __name__,
+    url_prefix="/api/v1/customers",
+    description="Corporate customers keyed by USCC",
+)
 
 
 @blp.route("")
@@ -24,8 +28,14 @@ class CustomerList(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Search customers by name, USCC or RM."""
         rows, total = customers.list_customers(
-            db_session(), current_actor(), name=args.get("name"), uscc_code=args.get("uscc"),
-            rm_id=args.get("rm_id"), limit=args["limit"], offset=args["offset"])
+            db_session(),
+            current_actor(),
+            name=args.get("name"),
+            uscc_code=args.get("uscc"),
+            rm_id=args.get("rm_id"),
+            limit=args["limit"],
+            offset=args["offset"],
+        )
         return page(rows, total, args)
 
     @blp.arguments(CustomerIn)

@@ -16,8 +16,12 @@ from app.deployments import definitions
 from app.deployments.deploy import DeploymentResult, deploy
 from app.errors import InvalidInputError
 
-blp = Blueprint("deployments", __name__, url_prefix="/api/v1",
-                description="Deploy BPMN/DMN models and read definitions")
+blp = Blueprint(
+    "deployments",
+    __name__,
+    url_prefix="/api/v1",
+    description="Deploy BPMN/DMN models and read definitions",
+)
 
 
 def deployment_body(result: DeploymentResult) -> dict[str, Any]:
@@ -27,7 +31,8 @@ def deployment_body(result: DeploymentResult) -> dict[str, Any]:
         "created": result.created,
         "files": [
             {
-                "filename": f.filename, "kind": f.kind,
+                "filename": f.filename,
+                "kind": f.kind,
                 "warnings": [w.as_dict() for w in f.warnings],
                 "definitions": [
                     {"id": d.id, "key": d.key, "version": d.version, "created": created}
@@ -51,8 +56,9 @@ class Deployments(MethodView):
         actor = current_actor()
         uploads = [f for _name, f in request.files.items(multi=True)]
         if not uploads:
-            raise InvalidInputError("no files in the upload",
-                                    errors={"files": "send multipart/form-data file parts"})
+            raise InvalidInputError(
+                "no files in the upload", errors={"files": "send multipart/form-data file parts"}
+            )
         settings = current_app.extensions["corpflow"].settings
         files = []
         for upload in uploads:
@@ -61,9 +67,14 @@ class Deployments(MethodView):
             files.append((filename, upload.stream.read(settings.max_model_bytes + 1)))
             upload.close()
         session = db_session()
-        result = deploy(session, actor, files, name=request.form.get("name"),
-                        source=request.form.get("source", "api"),
-                        max_bytes=settings.max_model_bytes)
+        result = deploy(
+            session,
+            actor,
+            files,
+            name=request.form.get("name"),
+            source=request.form.get("source", "api"),
+            max_bytes=settings.max_model_bytes,
+        )
         session.commit()
         return deployment_body(result)
 
@@ -75,9 +86,13 @@ class ProcessDefinitions(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Process definitions, newest version first; `latest=true` for one per key."""
         current_actor()
-        rows, total = definitions.list_processes(db_session(), key=args.get("key"),
-                                                 latest_only=args["latest"],
-                                                 limit=args["limit"], offset=args["offset"])
+        rows, total = definitions.list_processes(
+            db_session(),
+            key=args.get("key"),
+            latest_only=args["latest"],
+            limit=args["limit"],
+            offset=args["offset"],
+        )
         return page(rows, total, args)
 
 
@@ -97,8 +112,11 @@ class ProcessDefinitionXml(MethodView):
         """The BPMN XML exactly as deployed."""
         current_actor()
         row = definitions.get_process(db_session(), definition_id)
-        return Response(row.content, mimetype="application/xml", headers={
-            "Content-Disposition": f'attachment; filename="{row.resource_name}"'})
+        return Response(
+            row.content,
+            mimetype="application/xml",
+            headers={"Content-Disposition": f'attachment; filename="{row.resource_name}"'},
+        )
 
 
 @blp.route("/decision-definitions")

@@ -14,14 +14,21 @@ from api.v1.schemas import HistoryOut, InstanceArgs, InstanceDetail, InstanceOut
 from app.instances import lifecycle
 from app.instances.models import ProcessInstance
 
-blp = Blueprint("instances", __name__, url_prefix="/api/v1/process-instances",
-                description="Start and follow process instances")
+blp = Blueprint(
+    "instances",
+    __name__,
+    url_prefix="/api/v1/process-instances",
+    description="Start and follow process instances",
+)
 
 
 def _detail(instance: ProcessInstance) -> dict[str, Any]:
     body = raw(instance, InstanceOut)
-    body.update(variables=instance.variables, active_elements=instance.active_elements,
-                open_tasks=lifecycle.open_tasks(db_session(), instance.id))
+    body.update(
+        variables=instance.variables,
+        active_elements=instance.active_elements,
+        open_tasks=lifecycle.open_tasks(db_session(), instance.id),
+    )
     return body
 
 
@@ -32,8 +39,9 @@ class InstanceList(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Instances I started or took part in (all, for administrators)."""
         filters = {k: v for k, v in args.items() if k not in ("limit", "offset")}
-        rows, total = lifecycle.list_instances(db_session(), current_actor(), **filters,
-                                               limit=args["limit"], offset=args["offset"])
+        rows, total = lifecycle.list_instances(
+            db_session(), current_actor(), **filters, limit=args["limit"], offset=args["offset"]
+        )
         return page(rows, total, args)
 
     @blp.arguments(StartIn)
@@ -41,9 +49,16 @@ class InstanceList(MethodView):
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Start the latest version of a process; start-form variables are validated."""
         session = db_session()
-        instance = lifecycle.start(session, current_actor(), lifecycle.StartRequest(
-            process_key=body["process_key"], variables=body["variables"],
-            business_key=body.get("business_key"), customer_id=body.get("customer_id")))
+        instance = lifecycle.start(
+            session,
+            current_actor(),
+            lifecycle.StartRequest(
+                process_key=body["process_key"],
+                variables=body["variables"],
+                business_key=body.get("business_key"),
+                customer_id=body.get("customer_id"),
+            ),
+        )
         session.commit()
         return _detail(instance)
 

@@ -151,10 +151,12 @@ class TaskArgs(PageArgs):
     due_before = fields.AwareDateTime(default_timezone=None)
     due_after = fields.AwareDateTime(default_timezone=None)
     min_priority = fields.Integer()
-    status = fields.String(load_default="open",
-                           validate=validate.OneOf(["open", "completed", "cancelled", "all"]))
-    sort = fields.String(load_default="created",
-                         validate=validate.OneOf(["due", "priority", "created"]))
+    status = fields.String(
+        load_default="open", validate=validate.OneOf(["open", "completed", "cancelled", "all"])
+    )
+    sort = fields.String(
+        load_default="created", validate=validate.OneOf(["due", "priority", "created"])
+    )
     order = fields.String(load_default="desc", validate=validate.OneOf(["asc", "desc"]))
 
 

@@ -16,16 +16,24 @@ from app.errors import NotFoundError
 from app.tasks import actions, queries
 from app.tasks.models import HumanTask
 
-blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks",
-                description="Staff task list: what I hold and what I may claim")
+blp = Blueprint(
+    "tasks",
+    __name__,
+    url_prefix="/api/v1/tasks",
+    description="Staff task list: what I hold and what I may claim",
+)
 
 
 def _detail(task: HumanTask) -> dict[str, Any]:
     session = db_session()
     form, variables = queries.form_and_variables(session, task)
     body = raw(task, TaskBrief)
-    body.update(documentation=task.documentation, form=form, variables=variables,
-                customer=summary(session, task.customer_id))
+    body.update(
+        documentation=task.documentation,
+        form=form,
+        variables=variables,
+        customer=summary(session, task.customer_id),
+    )
     return body
 
 
@@ -35,8 +43,7 @@ class TaskList(MethodView):
     @blp.response(200, paged(TaskBrief))
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List tasks I hold or may claim, filtered, sorted and paged."""
-        rows, total = queries.list_tasks(db_session(), current_actor(),
-                                         queries.TaskFilter(**args))
+        rows, total = queries.list_tasks(db_session(), current_actor(), queries.TaskFilter(**args))
         return page(rows, total, args)
 
 

@@ -13,8 +13,12 @@ from api.session import db_session
 from api.v1.schemas import MeOut, TokenOut
 from app.identity.credentials import issue_token
 
-blp = Blueprint("tokens", __name__, url_prefix="/api/v1",
-                description="Authentication: HTTP Basic or bearer tokens")
+blp = Blueprint(
+    "tokens",
+    __name__,
+    url_prefix="/api/v1",
+    description="Authentication: HTTP Basic or bearer tokens",
+)
 
 
 @blp.route("/tokens")

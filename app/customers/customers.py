@@ -22,8 +22,9 @@ _WRITERS = ("relationship_manager", "admin")
 
 def create(session: Session, actor: Actor, data: Mapping[str, Any]) -> Customer:
     if not actor.in_group(*_WRITERS):
-        raise PermissionDeniedError("only relationship managers and administrators may create "
-                                    "customers")
+        raise PermissionDeniedError(
+            "only relationship managers and administrators may create customers"
+        )
     code = uscc.normalize(str(data.get("uscc", "")))
     errors: dict[str, str] = {}
     problems = uscc.problems(code)
@@ -35,21 +36,25 @@ def create(session: Session, actor: Actor, data: Mapping[str, Any]) -> Customer:
     if errors:
         raise InvalidInputError("invalid customer", errors=errors)
     if session.scalars(select(Customer.id).where(Customer.uscc == code)).first():
-        raise ConflictError(f"a customer with USCC {code} already exists",
-                            code="duplicate_uscc")
+        raise ConflictError(f"a customer with USCC {code} already exists", code="duplicate_uscc")
     customer = Customer(
-        id=str(uuid.uuid4()), uscc=code, name=name, region_code=code[2:8],
+        id=str(uuid.uuid4()),
+        uscc=code,
+        name=name,
+        region_code=code[2:8],
         legal_representative=data.get("legal_representative"),
         industry_code=data.get("industry_code"),
-        rm_id=data.get("rm_id") or actor.user_id, created_by=actor.user_id,
+        rm_id=data.get("rm_id") or actor.user_id,
+        created_by=actor.user_id,
     )
     session.add(customer)
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError:
-        raise ConflictError(f"a customer with USCC {code} already exists",
-                            code="duplicate_uscc") from None
+        raise ConflictError(
+            f"a customer with USCC {code} already exists", code="duplicate_uscc"
+        ) from None
     return customer
 
 
@@ -60,9 +65,16 @@ def get(session: Session, actor: Actor, customer_id: str) -> Customer:
     return customer
 
 
-def list_customers(session: Session, actor: Actor, *, name: str | None = None,
-                   uscc_code: str | None = None, rm_id: str | None = None,
-                   limit: int = 50, offset: int = 0) -> tuple[list[Customer], int]:
+def list_customers(
+    session: Session,
+    actor: Actor,
+    *,
+    name: str | None = None,
+    uscc_code: str | None = None,
+    rm_id: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Customer], int]:
     query = select(Customer)
     if name:
         query = query.where(Customer.name.contains(name))
@@ -76,8 +88,13 @@ def list_customers(session: Session, actor: Actor, *, name: str | None = None,
 
 
 def facilities_of(session: Session, customer_id: str) -> list[Facility]:
-    return list(session.scalars(select(Facility).where(Facility.customer_id == customer_id)
-                                .order_by(Facility.created_at)))
+    return list(
+        session.scalars(
+            select(Facility)
+            .where(Facility.customer_id == customer_id)
+            .order_by(Facility.created_at)
+        )
+    )
 
 
 def summary(session: Session, customer_id: str | None) -> dict[str, Any] | None:
@@ -86,9 +103,14 @@ def summary(session: Session, customer_id: str | None) -> dict[str, Any] | None:
     customer = session.get(Customer, customer_id)
     if customer is None:
         return None
-    return {"id": customer.id, "uscc": customer.uscc, "name": customer.name,
-            "status": customer.status, "risk_rating": customer.risk_rating,
-            "rm_id": customer.rm_id}
+    return {
+        "id": customer.id,
+        "uscc": customer.uscc,
+        "name": customer.name,
+        "status": customer.status,
+        "risk_rating": customer.risk_rating,
+        "rm_id": customer.rm_id,
+    }
 
 
 @dataclass
@@ -98,19 +120,35 @@ class FacilityStore:
     session: Session
     instance_id: str
 
-    def create_facility(self, *, idempotency_key: str, customer_id: str, product: str,
-                        amount: Decimal, currency: str, term_months: int, guarantee_type: str,
-                        approver_group: str | None) -> str:
+    def create_facility(
+        self,
+        *,
+        idempotency_key: str,
+        customer_id: str,
+        product: str,
+        amount: Decimal,
+        currency: str,
+        term_months: int,
+        guarantee_type: str,
+        approver_group: str | None,
+    ) -> str:
         existing = self.session.scalars(
-            select(Facility).where(Facility.source_key == idempotency_key)).first()
+            select(Facility).where(Facility.source_key == idempotency_key)
+        ).first()
         if existing is not None:
             return existing.id
         if self.session.get(Customer, customer_id) is None:
             raise NotFoundError(f"customer {customer_id} not found")
         facility = Facility(
-            id=str(uuid.uuid4()), customer_id=customer_id, source_key=idempotency_key,
-            product=product, amount=amount, currency=currency, term_months=term_months,
-            guarantee_type=guarantee_type, approver_group=approver_group,
+            id=str(uuid.uuid4()),
+            customer_id=customer_id,
+            source_key=idempotency_key,
+            product=product,
+            amount=amount,
+            currency=currency,
+            term_months=term_months,
+            guarantee_type=guarantee_type,
+            approver_group=approver_group,
         )
         self.session.add(facility)
         self.session.flush()

@@ -13,19 +13,33 @@ from app.workflow.compiler import CACHE, CompiledBpmn, CompiledDmn
 from app.workflow.dmn import Decision
 
 
-def list_processes(session: Session, *, key: str | None = None, latest_only: bool = False,
-                   limit: int = 100, offset: int = 0) -> tuple[list[ProcessDefinition], int]:
+def list_processes(
+    session: Session,
+    *,
+    key: str | None = None,
+    latest_only: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[ProcessDefinition], int]:
     query = select(ProcessDefinition).options(defer(ProcessDefinition.content))
     if key:
         query = query.where(ProcessDefinition.key == key)
     if latest_only:
-        newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("v"))
-                  .group_by(ProcessDefinition.key).subquery())
-        query = query.join(newest, (ProcessDefinition.key == newest.c.key)
-                           & (ProcessDefinition.version == newest.c.v))
+        newest = (
+            select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("v"))
+            .group_by(ProcessDefinition.key)
+            .subquery()
+        )
+        query = query.join(
+            newest,
+            (ProcessDefinition.key == newest.c.key) & (ProcessDefinition.version == newest.c.v),
+        )
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(ProcessDefinition.key, ProcessDefinition.version.desc())
-                           .limit(limit).offset(offset))
+    rows = session.scalars(
+        query.order_by(ProcessDefinition.key, ProcessDefinition.version.desc())
+        .limit(limit)
+        .offset(offset)
+    )
     return list(rows), total
 
 
@@ -37,8 +51,12 @@ def get_process(session: Session, definition_id: str) -> ProcessDefinition:
 
 
 def latest_process(session: Session, key: str) -> ProcessDefinition:
-    row = session.scalars(select(ProcessDefinition).where(ProcessDefinition.key == key)
-                          .order_by(ProcessDefinition.version.desc()).limit(1)).first()
+    row = session.scalars(
+        select(ProcessDefinition)
+        .where(ProcessDefinition.key == key)
+        .order_by(ProcessDefinition.version.desc())
+        .limit(1)
+    ).first()
     if row is None:
         raise NotFoundError(f"no process definition with key '{key}'")
     return row
@@ -48,8 +66,9 @@ def list_decisions(session: Session, *, key: str | None = None) -> list[Decision
     query = select(DecisionDefinition).options(defer(DecisionDefinition.content))
     if key:
         query = query.where(DecisionDefinition.key == key)
-    return list(session.scalars(query.order_by(DecisionDefinition.key,
-                                               DecisionDefinition.version.desc())))
+    return list(
+        session.scalars(query.order_by(DecisionDefinition.key, DecisionDefinition.version.desc()))
+    )
 
 
 def compiled_process(row: ProcessDefinition) -> CompiledBpmn:
@@ -63,8 +82,12 @@ def decision_resolver(session: Session) -> Callable[[str], tuple[Decision, Mappi
     """Camunda's default binding: a decisionRef means the latest version of that key."""
 
     def resolve(key: str) -> tuple[Decision, Mapping[str, Decision]]:
-        row = session.scalars(select(DecisionDefinition).where(DecisionDefinition.key == key)
-                              .order_by(DecisionDefinition.version.desc()).limit(1)).first()
+        row = session.scalars(
+            select(DecisionDefinition)
+            .where(DecisionDefinition.key == key)
+            .order_by(DecisionDefinition.version.desc())
+            .limit(1)
+        ).first()
         if row is None:
             raise NotFoundError(f"no decision with key '{key}' is deployed")
         compiled = CACHE.get(row.content_hash, row.content, row.resource_name)
@@ -73,5 +96,3 @@ def decision_resolver(session: Session) -> Callable[[str], tuple[Decision, Mappi
         return compiled.dmn.decisions[key], compiled.dmn.decisions
 
     return resolve
-
-

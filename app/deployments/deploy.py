@@ -45,22 +45,36 @@ def _handler_warnings(compiled: CompiledBpmn) -> list[LintIssue]:
     for proc in compiled.document.processes:
         for el in proc.elements.values():
             if el.handler and el.handler not in known:
-                issues.append(LintIssue(
-                    "warning", f"{compiled.document.filename}, line {el.line}, element '{el.id}': "
-                    f"no handler is registered under '{el.handler}'; reaching it raises an "
-                    "incident", el.id, el.line))
+                issues.append(
+                    LintIssue(
+                        "warning",
+                        f"{compiled.document.filename}, line {el.line}, element '{el.id}': "
+                        f"no handler is registered under '{el.handler}'; reaching it raises an "
+                        "incident",
+                        el.id,
+                        el.line,
+                    )
+                )
     return issues
 
 
-def deploy(session: Session, actor: Actor, files: Sequence[tuple[str, bytes]], *,
-           name: str | None = None, source: str | None = None,
-           max_bytes: int = 5 * 1024 * 1024) -> DeploymentResult:
+def deploy(
+    session: Session,
+    actor: Actor,
+    files: Sequence[tuple[str, bytes]],
+    *,
+    name: str | None = None,
+    source: str | None = None,
+    max_bytes: int = 5 * 1024 * 1024,
+) -> DeploymentResult:
     """Deploy all files or none: any error in any file rejects the whole upload."""
     if not actor.in_group(PROCESS_DESIGNER, ADMIN):
         raise PermissionDeniedError("deploying models needs the process_designer role")
     if not files:
-        raise InvalidInputError("no model files in the upload",
-                                errors={"files": "attach one or more .bpmn or .dmn files"})
+        raise InvalidInputError(
+            "no model files in the upload",
+            errors={"files": "attach one or more .bpmn or .dmn files"},
+        )
     compiled: list[tuple[str, bytes, Compiled]] = []
     errors: dict[str, list[str]] = {}
     for filename, content in files:
@@ -74,19 +88,22 @@ def deploy(session: Session, actor: Actor, files: Sequence[tuple[str, bytes]], *
         compiled.append((filename, content, item))
     seen: dict[str, str] = {}
     for filename, _content, item in compiled:
-        ids = [p.id for p in item.document.processes if p.executable] + \
-              [d.id for d in item.document.decisions]
+        ids = [p.id for p in item.document.processes if p.executable] + [
+            d.id for d in item.document.decisions
+        ]
         for key in ids:
             if key in seen and seen[key] != filename:
                 errors.setdefault(filename, []).append(
-                    f"{filename}: '{key}' is also defined in {seen[key]}")
+                    f"{filename}: '{key}' is also defined in {seen[key]}"
+                )
             seen[key] = filename
     if errors:
         first = next(iter(errors.values()))[0]
         raise ModelError(f"deployment rejected: {first}", errors=errors)
 
-    deployment = Deployment(id=str(uuid.uuid4()), name=name or files[0][0], source=source,
-                            deployed_by=actor.user_id)
+    deployment = Deployment(
+        id=str(uuid.uuid4()), name=name or files[0][0], source=source, deployed_by=actor.user_id
+    )
     results: list[DeployedFile] = []
     for filename, content, item in compiled:
         digest = hash_of(content)
@@ -96,14 +113,32 @@ def deploy(session: Session, actor: Actor, files: Sequence[tuple[str, bytes]], *
             result.warnings += _handler_warnings(item)
             for proc in item.document.processes:
                 if proc.executable:
-                    result.definitions.append(_version(session, ProcessDefinition, proc.id,
-                                                       proc.name, filename, content, digest,
-                                                       deployment))
+                    result.definitions.append(
+                        _version(
+                            session,
+                            ProcessDefinition,
+                            proc.id,
+                            proc.name,
+                            filename,
+                            content,
+                            digest,
+                            deployment,
+                        )
+                    )
         elif isinstance(item, CompiledDmn):
             for decision in item.document.decisions:
-                result.definitions.append(_version(session, DecisionDefinition, decision.id,
-                                                   decision.name, filename, content, digest,
-                                                   deployment))
+                result.definitions.append(
+                    _version(
+                        session,
+                        DecisionDefinition,
+                        decision.id,
+                        decision.name,
+                        filename,
+                        content,
+                        digest,
+                        deployment,
+                    )
+                )
         results.append(result)
     outcome = DeploymentResult(None, results)
     if outcome.created:
@@ -114,17 +149,32 @@ def deploy(session: Session, actor: Actor, files: Sequence[tuple[str, bytes]], *
     return outcome
 
 
-def _version(session: Session, model: type[Definition], key: str, name: str | None,
-             filename: str, content: bytes, digest: str,
-             deployment: Deployment) -> tuple[Definition, bool]:
-    latest = session.scalars(select(model).where(model.key == key)
-                             .order_by(model.version.desc()).limit(1)).first()
+def _version(
+    session: Session,
+    model: type[Definition],
+    key: str,
+    name: str | None,
+    filename: str,
+    content: bytes,
+    digest: str,
+    deployment: Deployment,
+) -> tuple[Definition, bool]:
+    latest: Any = session.scalars(
+        select(model).where(model.key == key).order_by(model.version.desc()).limit(1)
+    ).first()
     if latest is not None and latest.content_hash == digest:
         return latest, False
     version = (latest.version if latest is not None else 0) + 1
-    row = model(id=f"{key}:{version}:{uuid.uuid4()}", key=key, version=version, name=name,
-                resource_name=filename, content_hash=digest, content=content,
-                deployment_id=deployment.id)
+    row: Definition = model(
+        id=f"{key}:{version}:{uuid.uuid4()}",
+        key=key,
+        version=version,
+        name=name,
+        resource_name=filename,
+        content_hash=digest,
+        content=content,
+        deployment_id=deployment.id,
+    )
     session.add(deployment)
     session.add(row)
     return row, True
@@ -137,8 +187,9 @@ def counts(session: Session) -> dict[str, Any]:
     }
 
 
-def deploy_directories(session: Session, actor: Actor, directories: Sequence[Any], *,
-                       max_bytes: int = 5 * 1024 * 1024) -> DeploymentResult:
+def deploy_directories(
+    session: Session, actor: Actor, directories: Sequence[Any], *, max_bytes: int = 5 * 1024 * 1024
+) -> DeploymentResult:
     """Deploy every .bpmn/.dmn under the given folders (start-up and `flask deploy`)."""
     files = []
     for directory in directories:

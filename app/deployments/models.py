@@ -40,8 +40,10 @@ class ProcessDefinition(Base):
 
 class DecisionDefinition(Base):
     __tablename__ = "decision_definition"
-    __table_args__ = (UniqueConstraint("key", "version"),
-                      Index("ix_decision_definition_key_version", "key", "version"))
+    __table_args__ = (
+        UniqueConstraint("key", "version"),
+        Index("ix_decision_definition_key_version", "key", "version"),
+    )
 
     id: Mapped[str] = mapped_column(String(120), primary_key=True)
     key: Mapped[str] = mapped_column(String(100))

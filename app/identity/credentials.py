@@ -70,8 +70,9 @@ def _actor(user: User) -> Actor:
     return Actor(user.id, frozenset(user.group_ids))
 
 
-def authenticate_basic(session: Session, user_id: str, password: str,
-                       cache_seconds: float = 60) -> Actor:
+def authenticate_basic(
+    session: Session, user_id: str, password: str, cache_seconds: float = 60
+) -> Actor:
     if cache_seconds > 0:
         cached = BASIC_CACHE.get(user_id, password)
         if cached is not None:
@@ -91,8 +92,11 @@ def _token_hash(token: str) -> str:
 
 def issue_token(session: Session, actor: Actor, ttl_hours: int) -> tuple[str, ApiToken]:
     token = secrets.token_urlsafe(32)
-    row = ApiToken(token_hash=_token_hash(token), user_id=actor.user_id,
-                   expires_at=utcnow() + timedelta(hours=ttl_hours))
+    row = ApiToken(
+        token_hash=_token_hash(token),
+        user_id=actor.user_id,
+        expires_at=utcnow() + timedelta(hours=ttl_hours),
+    )
     session.add(row)
     session.flush()
     return token, row

@@ -13,8 +13,9 @@ membership = Table(
     "membership",
     Base.metadata,
     Column("user_id", ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True),
-    Column("group_id", ForeignKey("app_group.id", ondelete="CASCADE"), primary_key=True,
-           index=True),
+    Column(
+        "group_id", ForeignKey("app_group.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
 )
 
 

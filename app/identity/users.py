@@ -42,22 +42,29 @@ def ensure_group(session: Session, group_id: str, name: str | None = None) -> Gr
     return group
 
 
-def create_user(session: Session, actor: Actor, user_id: str, password: str,
-                display_name: str, groups: list[str] | tuple[str, ...] = (),
-                email: str | None = None) -> User:
+def create_user(
+    session: Session,
+    actor: Actor,
+    user_id: str,
+    password: str,
+    display_name: str,
+    groups: list[str] | tuple[str, ...] = (),
+    email: str | None = None,
+) -> User:
     if not actor.is_admin:
         raise PermissionDeniedError("only administrators may create users")
-    errors = {}
+    errors: dict[str, str] = {}
     if not user_id or len(user_id) > 64:
         errors["id"] = "must be 1-64 characters"
     if len(password) < 8:
-        errors["password"] = "must be at least 8 characters"
+        errors["password"] = "must be at least 8 characters"  # noqa: S105
     if errors:
         raise InvalidInputError("invalid user", errors=errors)
     if session.get(User, user_id) is not None:
         raise ConflictError(f"user '{user_id}' already exists")
-    user = User(id=user_id, display_name=display_name, email=email,
-                password_hash=hash_password(password))
+    user = User(
+        id=user_id, display_name=display_name, email=email, password_hash=hash_password(password)
+    )
     user.groups = [ensure_group(session, g, GROUPS.get(g)) for g in groups]
     session.add(user)
     session.flush()
@@ -68,10 +75,9 @@ def seed_demo_staff(session: Session) -> list[tuple[str, str, tuple[str, ...], s
     """Create the demo staff once; return what exists (idempotent)."""
     for gid, name in GROUPS.items():
         ensure_group(session, gid, name)
-    for user_id, display, groups, password in DEMO_STAFF:  # noqa: S105 (demo data)
+    for user_id, display, groups, password in DEMO_STAFF:
         if session.get(User, user_id) is None:
-            user = User(id=user_id, display_name=display,
-                        password_hash=hash_password(password))
+            user = User(id=user_id, display_name=display, password_hash=hash_password(password))
             user.groups = [ensure_group(session, g) for g in groups]
             session.add(user)
     session.flush()

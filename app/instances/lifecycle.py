@@ -38,34 +38,51 @@ class StartRequest:
 
 
 def start(session: Session, actor: Actor, request: StartRequest) -> ProcessInstance:
-    definition = (get_process(session, request.definition_id)
-                  if request.definition_id else latest_process(session, request.process_key))
+    definition = (
+        get_process(session, request.definition_id)
+        if request.definition_id
+        else latest_process(session, request.process_key)
+    )
     compiled = compiled_process(definition)
     model = compiled.process(definition.key)
     customer_id = request.customer_id or _text(request.variables.get("customer_id"))
     if customer_id is not None and session.get(Customer, customer_id) is None:
-        raise InvalidInputError("unknown customer",
-                                errors={"customer_id": f"customer {customer_id} not found"})
+        raise InvalidInputError(
+            "unknown customer", errors={"customer_id": f"customer {customer_id} not found"}
+        )
     variables = dict(request.variables)
     if model.start_form:
         typed = forms.validate(model.start_form, variables, {})
-        extra = {k: v for k, v in variables.items()
-                 if k not in {f.id for f in model.start_form}}
+        extra = {k: v for k, v in variables.items() if k not in {f.id for f in model.start_form}}
         if extra:
-            raise InvalidInputError("unknown start variables",
-                                    errors={k: "is not a field of the start form" for k in extra})
+            raise InvalidInputError(
+                "unknown start variables",
+                errors={k: "is not a field of the start form" for k in extra},
+            )
         variables = typed
     if model.initiator_variable:
         variables[model.initiator_variable] = actor.user_id
     instance = ProcessInstance(
-        id=stepping.new_instance_id(), definition_id=definition.id, process_key=definition.key,
-        business_key=request.business_key, customer_id=customer_id, status="running",
-        state={}, started_by=actor.user_id, started_at=utcnow(),
+        id=stepping.new_instance_id(),
+        definition_id=definition.id,
+        process_key=definition.key,
+        business_key=request.business_key,
+        customer_id=customer_id,
+        status="running",
+        state={},
+        started_by=actor.user_id,
+        started_at=utcnow(),
     )
     session.add(instance)
     session.flush()
-    stepping.history(session, instance, "instance_started", user_id=actor.user_id,
-                     definition_id=definition.id, business_key=request.business_key)
+    stepping.history(
+        session,
+        instance,
+        "instance_started",
+        user_id=actor.user_id,
+        definition_id=definition.id,
+        business_key=request.business_key,
+    )
     run = Run.start(compiled, definition.key, variables, decision_resolver(session))
     stepping.save(session, instance, run, user_id=actor.user_id)
     return instance
@@ -89,47 +106,72 @@ def can_see(session: Session, actor: Actor, instance: ProcessInstance) -> bool:
     if actor.is_admin or instance.started_by == actor.user_id:
         return True
     involved = session.scalar(
-        select(func.count()).select_from(HistoryEvent).where(
-            HistoryEvent.instance_id == instance.id, HistoryEvent.user_id == actor.user_id))
+        select(func.count())
+        .select_from(HistoryEvent)
+        .where(HistoryEvent.instance_id == instance.id, HistoryEvent.user_id == actor.user_id)
+    )
     if involved:
         return True
     from app.tasks.queries import is_candidate
 
-    tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
-                                                    HumanTask.status == "open"))
+    tasks = session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open")
+    )
     return any(is_candidate(t, actor) for t in tasks)
 
 
-def list_instances(session: Session, actor: Actor, *, process_key: str | None = None,
-                   status: str | None = None, business_key: str | None = None,
-                   customer_id: str | None = None, started_by: str | None = None,
-                   limit: int = 50, offset: int = 0) -> tuple[list[ProcessInstance], int]:
+def list_instances(
+    session: Session,
+    actor: Actor,
+    *,
+    process_key: str | None = None,
+    status: str | None = None,
+    business_key: str | None = None,
+    customer_id: str | None = None,
+    started_by: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[ProcessInstance], int]:
     query = select(ProcessInstance)
     if not actor.is_admin:
         mine = select(HistoryEvent.instance_id).where(HistoryEvent.user_id == actor.user_id)
-        query = query.where((ProcessInstance.started_by == actor.user_id)
-                            | ProcessInstance.id.in_(mine))
-    for column, value in ((ProcessInstance.process_key, process_key),
-                          (ProcessInstance.status, status),
-                          (ProcessInstance.business_key, business_key),
-                          (ProcessInstance.customer_id, customer_id),
-                          (ProcessInstance.started_by, started_by)):
+        query = query.where(
+            (ProcessInstance.started_by == actor.user_id) | ProcessInstance.id.in_(mine)
+        )
+    for column, value in (
+        (ProcessInstance.process_key, process_key),
+        (ProcessInstance.status, status),
+        (ProcessInstance.business_key, business_key),
+        (ProcessInstance.customer_id, customer_id),
+        (ProcessInstance.started_by, started_by),
+    ):
         if value:
             query = query.where(column == value)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(ProcessInstance.started_at.desc(), ProcessInstance.id)
-                           .limit(limit).offset(offset))
+    rows = session.scalars(
+        query.order_by(ProcessInstance.started_at.desc(), ProcessInstance.id)
+        .limit(limit)
+        .offset(offset)
+    )
     return list(rows), total
 
 
 def history_of(session: Session, actor: Actor, instance_id: str) -> list[HistoryEvent]:
     get(session, actor, instance_id)
-    return list(session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id ==
-                                                           instance_id)
-                                .order_by(HistoryEvent.at, HistoryEvent.id)))
+    return list(
+        session.scalars(
+            select(HistoryEvent)
+            .where(HistoryEvent.instance_id == instance_id)
+            .order_by(HistoryEvent.at, HistoryEvent.id)
+        )
+    )
 
 
 def open_tasks(session: Session, instance_id: str) -> list[HumanTask]:
-    return list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
-                                                        HumanTask.status == "open")
-                                .order_by(HumanTask.created_at)))
+    return list(
+        session.scalars(
+            select(HumanTask)
+            .where(HumanTask.instance_id == instance_id, HumanTask.status == "open")
+            .order_by(HumanTask.created_at)
+        )
+    )

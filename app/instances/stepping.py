@@ -31,8 +31,9 @@ def lock_instance(session: Session, instance_id: str) -> ProcessInstance:
     return instance
 
 
-def definition_of(session: Session, instance: ProcessInstance) -> tuple[ProcessDefinition,
-                                                                         CompiledBpmn]:
+def definition_of(
+    session: Session, instance: ProcessInstance
+) -> tuple[ProcessDefinition, CompiledBpmn]:
     row = get_process(session, instance.definition_id)
     return row, compiled_process(row)
 
@@ -42,17 +43,35 @@ def load(session: Session, instance: ProcessInstance) -> Run:
     return Run.restore(compiled, instance.process_key, instance.state, decision_resolver(session))
 
 
-def history(session: Session, instance: ProcessInstance, kind: str, *,
-            element_id: str | None = None, element_kind: str | None = None,
-            task_id: str | None = None, user_id: str | None = None,
-            at: datetime | None = None, **detail: Any) -> None:
-    session.add(HistoryEvent(instance_id=instance.id, kind=kind, element_id=element_id,
-                             element_kind=element_kind, task_id=task_id, user_id=user_id,
-                             at=at or utcnow(), detail=detail))
+def history(
+    session: Session,
+    instance: ProcessInstance,
+    kind: str,
+    *,
+    element_id: str | None = None,
+    element_kind: str | None = None,
+    task_id: str | None = None,
+    user_id: str | None = None,
+    at: datetime | None = None,
+    **detail: Any,
+) -> None:
+    session.add(
+        HistoryEvent(
+            instance_id=instance.id,
+            kind=kind,
+            element_id=element_id,
+            element_kind=element_kind,
+            task_id=task_id,
+            user_id=user_id,
+            at=at or utcnow(),
+            detail=detail,
+        )
+    )
 
 
-def save(session: Session, instance: ProcessInstance, run: Run, *,
-         user_id: str | None = None) -> None:
+def save(
+    session: Session, instance: ProcessInstance, run: Run, *, user_id: str | None = None
+) -> None:
     """Write state and rewrite human tasks, timers, service jobs and history from the run."""
     now = utcnow()
     instance.state = run.state()
@@ -61,8 +80,15 @@ def save(session: Session, instance: ProcessInstance, run: Run, *,
     instance.version += 1
     for record in run.completed:
         if record.kind != "userTask":
-            history(session, instance, "activity_completed", element_id=record.element_id,
-                    element_kind=record.kind, task_id=record.task_id, at=now)
+            history(
+                session,
+                instance,
+                "activity_completed",
+                element_id=record.element_id,
+                element_kind=record.kind,
+                task_id=record.task_id,
+                at=now,
+            )
     if run.is_completed and instance.status == "running":
         instance.status = "completed"
         instance.ended_at = now
@@ -76,19 +102,31 @@ def save(session: Session, instance: ProcessInstance, run: Run, *,
     session.flush()
 
 
-def _project_human_tasks(session: Session, instance: ProcessInstance, run: Run,
-                         now: datetime) -> None:
-    open_rows = {t.id: t for t in session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == instance.id,
-                                HumanTask.status == "open"))}
+def _project_human_tasks(
+    session: Session, instance: ProcessInstance, run: Run, now: datetime
+) -> None:
+    open_rows = {
+        t.id: t
+        for t in session.scalars(
+            select(HumanTask).where(
+                HumanTask.instance_id == instance.id, HumanTask.status == "open"
+            )
+        )
+    }
     ready = {view.id: view for view in run.user_tasks()}
     for task_id, row in open_rows.items():
         if task_id not in ready:
             # Gone without a completion through the task API: an interrupting event took it.
             row.status = "cancelled"
             row.completed_at = now
-            history(session, instance, "task_cancelled", element_id=row.element_id,
-                    task_id=row.id, at=now)
+            history(
+                session,
+                instance,
+                "task_cancelled",
+                element_id=row.element_id,
+                task_id=row.id,
+                at=now,
+            )
     for task_id, view in ready.items():
         if task_id in open_rows:
             continue
@@ -96,27 +134,44 @@ def _project_human_tasks(session: Session, instance: ProcessInstance, run: Run,
             continue
         row = make_human_task(session, instance, run.model.elements[view.element_id], view, now)
         session.add(row)
-        history(session, instance, "task_created", element_id=row.element_id,
-                element_kind="userTask", task_id=row.id, at=now,
-                candidate_groups=row.candidate_groups, assignee=row.assignee)
+        history(
+            session,
+            instance,
+            "task_created",
+            element_id=row.element_id,
+            element_kind="userTask",
+            task_id=row.id,
+            at=now,
+            candidate_groups=row.candidate_groups,
+            assignee=row.assignee,
+        )
 
 
-def _project_timers(session: Session, instance: ProcessInstance, run: Run,
-                    now: datetime) -> None:
-    pending = {t.id: t for t in session.scalars(
-        select(Timer).where(Timer.instance_id == instance.id, Timer.status == "pending"))}
+def _project_timers(session: Session, instance: ProcessInstance, run: Run, now: datetime) -> None:
+    pending = {
+        t.id: t
+        for t in session.scalars(
+            select(Timer).where(Timer.instance_id == instance.id, Timer.status == "pending")
+        )
+    }
     waiting = {view.id: view for view in run.timers()}
     for timer_id, row in pending.items():
         if timer_id not in waiting:
             row.status = "fired" if row.due_at <= now else "cancelled"
             row.fired_at = now
     for timer_id, view in waiting.items():
-        row = pending.get(timer_id)
-        if row is None:
-            session.add(Timer(id=timer_id, instance_id=instance.id, element_id=view.element_id,
-                              due_at=view.due_at))
-        elif row.due_at != view.due_at:
-            row.due_at = view.due_at  # a cycle moved on to its next due time
+        existing = pending.get(timer_id)
+        if existing is None:
+            session.add(
+                Timer(
+                    id=timer_id,
+                    instance_id=instance.id,
+                    element_id=view.element_id,
+                    due_at=view.due_at,
+                )
+            )
+        elif existing.due_at != view.due_at:
+            existing.due_at = view.due_at  # a cycle moved on to its next due time
 
 
 def _project_service_jobs(session: Session, instance: ProcessInstance, run: Run) -> None:
@@ -125,8 +180,14 @@ def _project_service_jobs(session: Session, instance: ProcessInstance, run: Run)
             continue  # external tasks wait for a worker
         if session.get(ServiceJob, view.id) is not None:
             continue
-        session.add(ServiceJob(id=view.id, instance_id=instance.id, element_id=view.element_id,
-                               handler=view.handler))
+        session.add(
+            ServiceJob(
+                id=view.id,
+                instance_id=instance.id,
+                element_id=view.element_id,
+                handler=view.handler,
+            )
+        )
         enqueue_after_commit(session, "run_service_task", view.id)
 
 

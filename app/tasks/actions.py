@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -31,7 +31,8 @@ def check_four_eyes(task: HumanTask, actor: Actor) -> None:
     raise PermissionDeniedError(
         f"审贷分离 (four-eyes): {actor.user_id} started this application or already performed an "
         f"earlier step of it, and may not perform '{task.name or task.element_id}'",
-        code="four_eyes_violation")
+        code="four_eyes_violation",
+    )
 
 
 def _open(task: HumanTask) -> None:
@@ -43,23 +44,23 @@ def claim(session: Session, actor: Actor, task_id: str) -> HumanTask:
     task = get_task(session, task_id)
     _open(task)
     if not is_candidate(task, actor):
-        raise PermissionDeniedError("you are not a candidate for this task",
-                                    code="not_a_candidate")
+        raise PermissionDeniedError("you are not a candidate for this task", code="not_a_candidate")
     check_four_eyes(task, actor)
     if task.assignee == actor.user_id:
         return task
     # Compare-and-set: of many concurrent claims exactly one updates the row.
-    won = session.execute(
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(HumanTask)
-        .where(HumanTask.id == task_id, HumanTask.status == "open",
-               HumanTask.assignee.is_(None))
+        .where(HumanTask.id == task_id, HumanTask.status == "open", HumanTask.assignee.is_(None))
         .values(assignee=actor.user_id, claimed_at=utcnow())
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    won = result.rowcount
     session.refresh(task)
     if not won:
-        raise ConflictError(f"task {task_id} is already claimed by {task.assignee}",
-                            code="task_already_claimed")
+        raise ConflictError(
+            f"task {task_id} is already claimed by {task.assignee}", code="task_already_claimed"
+        )
     _history(session, task, "task_claimed", actor)
     return task
 
@@ -70,8 +71,9 @@ def unclaim(session: Session, actor: Actor, task_id: str) -> HumanTask:
     if task.assignee is None:
         return task
     if task.assignee != actor.user_id and not actor.is_admin:
-        raise PermissionDeniedError("only the assignee or an administrator may unclaim this task",
-                                    code="not_assignee")
+        raise PermissionDeniedError(
+            "only the assignee or an administrator may unclaim this task", code="not_assignee"
+        )
     task.assignee = None
     task.claimed_at = None
     _history(session, task, "task_unclaimed", actor)
@@ -79,8 +81,7 @@ def unclaim(session: Session, actor: Actor, task_id: str) -> HumanTask:
     return task
 
 
-def complete(session: Session, actor: Actor, task_id: str,
-             values: Mapping[str, Any]) -> HumanTask:
+def complete(session: Session, actor: Actor, task_id: str, values: Mapping[str, Any]) -> HumanTask:
     # Lock the instance first, then re-read the task: a second completion waits and then sees
     # the task closed instead of stepping the same state twice.
     head = session.scalars(select(HumanTask.instance_id).where(HumanTask.id == task_id)).first()
@@ -92,8 +93,11 @@ def complete(session: Session, actor: Actor, task_id: str,
     _open(task)
     if task.assignee != actor.user_id:
         raise PermissionDeniedError(
-            "only the assignee may complete this task; claim it first" if task.assignee is None
-            else f"task {task_id} is assigned to {task.assignee}", code="not_assignee")
+            "only the assignee may complete this task; claim it first"
+            if task.assignee is None
+            else f"task {task_id} is assigned to {task.assignee}",
+            code="not_assignee",
+        )
     check_four_eyes(task, actor)
     run = stepping.load(session, instance)
     element = run.model.elements[task.element_id]
@@ -103,14 +107,30 @@ def complete(session: Session, actor: Actor, task_id: str,
     task.status = "completed"
     task.completed_at = now
     task.completed_by = actor.user_id
-    stepping.history(session, instance, "task_completed", element_id=task.element_id,
-                     element_kind="userTask", task_id=task.id, user_id=actor.user_id, at=now,
-                     fields=sorted(typed))
+    stepping.history(
+        session,
+        instance,
+        "task_completed",
+        element_id=task.element_id,
+        element_kind="userTask",
+        task_id=task.id,
+        user_id=actor.user_id,
+        at=now,
+        fields=sorted(typed),
+    )
     stepping.save(session, instance, run, user_id=actor.user_id)
     return task
 
 
 def _history(session: Session, task: HumanTask, kind: str, actor: Actor) -> None:
-    session.add(HistoryEvent(instance_id=task.instance_id, kind=kind, element_id=task.element_id,
-                             element_kind="userTask", task_id=task.id, user_id=actor.user_id))
+    session.add(
+        HistoryEvent(
+            instance_id=task.instance_id,
+            kind=kind,
+            element_id=task.element_id,
+            element_kind="userTask",
+            task_id=task.id,
+            user_id=actor.user_id,
+        )
+    )
     session.flush()

@@ -38,8 +38,10 @@ def _evaluate(element: ElementInfo, attr: str, data: Mapping[str, Any]) -> Any:
     try:
         return compile_expression(source).evaluate(data)
     except ExpressionError as exc:
-        raise EngineError(f"element '{element.id}': camunda:{attr} could not be evaluated: {exc}",
-                          element_id=element.id) from None
+        raise EngineError(
+            f"element '{element.id}': camunda:{attr} could not be evaluated: {exc}",
+            element_id=element.id,
+        ) from None
 
 
 def _identities(value: Any) -> list[str]:
@@ -70,8 +72,7 @@ def resolve_date(value: Any, now: datetime, what: str) -> datetime | None:
     raise EngineError(f"{what} does not resolve to a date or a date string")
 
 
-def excluded_users(session: Session, instance: ProcessInstance,
-                   element: ElementInfo) -> list[str]:
+def excluded_users(session: Session, instance: ProcessInstance, element: ElementInfo) -> list[str]:
     excluded: set[str] = set()
     if element.properties.get(EXCLUDE_INITIATOR, "").lower() == "true" and instance.started_by:
         excluded.add(instance.started_by)
@@ -79,33 +80,54 @@ def excluded_users(session: Session, instance: ProcessInstance,
     if earlier:
         performers = session.scalars(
             select(HumanTask.completed_by).where(
-                HumanTask.instance_id == instance.id, HumanTask.element_id.in_(earlier),
-                HumanTask.status == "completed"))
+                HumanTask.instance_id == instance.id,
+                HumanTask.element_id.in_(earlier),
+                HumanTask.status == "completed",
+            )
+        )
         excluded.update(p for p in performers if p)
     return sorted(excluded)
 
 
-def make_human_task(session: Session, instance: ProcessInstance, element: ElementInfo,
-                    view: UserTaskView, now: datetime) -> HumanTask:
+def make_human_task(
+    session: Session,
+    instance: ProcessInstance,
+    element: ElementInfo,
+    view: UserTaskView,
+    now: datetime,
+) -> HumanTask:
     data = view.data
     priority_value = _evaluate(element, "priority", data)
     try:
         priority = int(priority_value) if priority_value not in (None, "") else 50
     except (TypeError, ValueError):
-        raise EngineError(f"element '{element.id}': camunda:priority is not a number",
-                          element_id=element.id) from None
+        raise EngineError(
+            f"element '{element.id}': camunda:priority is not a number", element_id=element.id
+        ) from None
     assignee = _evaluate(element, "assignee", data)
     task = HumanTask(
-        id=view.id, instance_id=instance.id, definition_id=instance.definition_id,
-        process_key=instance.process_key, element_id=element.id, name=element.name,
-        documentation=element.documentation, form_key=element.form_key,
-        customer_id=instance.customer_id, business_key=instance.business_key,
-        assignee=str(assignee) if assignee else None, priority=priority,
-        due_at=resolve_date(_evaluate(element, "dueDate", data), now,
-                            f"element '{element.id}': camunda:dueDate"),
-        follow_up_at=resolve_date(_evaluate(element, "followUpDate", data), now,
-                                  f"element '{element.id}': camunda:followUpDate"),
-        excluded_users=excluded_users(session, instance, element), created_at=now,
+        id=view.id,
+        instance_id=instance.id,
+        definition_id=instance.definition_id,
+        process_key=instance.process_key,
+        element_id=element.id,
+        name=element.name,
+        documentation=element.documentation,
+        form_key=element.form_key,
+        customer_id=instance.customer_id,
+        business_key=instance.business_key,
+        assignee=str(assignee) if assignee else None,
+        priority=priority,
+        due_at=resolve_date(
+            _evaluate(element, "dueDate", data), now, f"element '{element.id}': camunda:dueDate"
+        ),
+        follow_up_at=resolve_date(
+            _evaluate(element, "followUpDate", data),
+            now,
+            f"element '{element.id}': camunda:followUpDate",
+        ),
+        excluded_users=excluded_users(session, instance, element),
+        created_at=now,
         claimed_at=now if assignee else None,
     )
     task.candidates = [

@@ -16,8 +16,14 @@ _MAX_STRING = 100_000
 
 def _java_pattern_to_strptime(pattern: str) -> str:
     out = pattern
-    for java, py in (("yyyy", "%Y"), ("MM", "%m"), ("dd", "%d"), ("HH", "%H"), ("mm", "%M"),
-                     ("ss", "%S")):
+    for java, py in (
+        ("yyyy", "%Y"),
+        ("MM", "%m"),
+        ("dd", "%d"),
+        ("HH", "%H"),
+        ("mm", "%M"),
+        ("ss", "%S"),
+    ):
         out = out.replace(java, py)
     return out
 
@@ -72,8 +78,7 @@ def coerce(field: FormField, value: Any) -> Any:
                 return datetime.strptime(value, fmt).date().isoformat()
             except ValueError:
                 continue
-        raise ValueError(f"must be a date like {field.date_pattern or _CAMUNDA_DATE} or "
-                         "YYYY-MM-DD")
+        raise ValueError(f"must be a date like {field.date_pattern or _CAMUNDA_DATE} or YYYY-MM-DD")
     if kind == "enum":
         allowed = [v for v, _ in field.enum_values]
         if str(value) not in allowed:
@@ -98,16 +103,21 @@ def _check(field: FormField, name: str, config: str | None, value: Any) -> str |
     if name in ("min", "max") and value is not None:
         if not isinstance(value, int | float) or isinstance(value, bool):
             return "must be a number"
-        limit = float(config or 0)
-        if name == "min" and value < limit:
+        bound = float(config or 0)
+        if name == "min" and value < bound:
             return f"must be at least {config}"
-        if name == "max" and value > limit:
+        if name == "max" and value > bound:
             return f"must be at most {config}"
     return None
 
 
-def validate(fields: Sequence[FormField], submitted: Mapping[str, Any],
-             current: Mapping[str, Any], *, keep_existing: bool = False) -> dict[str, Any]:
+def validate(
+    fields: Sequence[FormField],
+    submitted: Mapping[str, Any],
+    current: Mapping[str, Any],
+    *,
+    keep_existing: bool = False,
+) -> dict[str, Any]:
     """Return typed values for the form's fields, or raise 422-style errors for all at once.
 
     `keep_existing` is Camunda's rule that a required field is satisfied by a variable that
@@ -158,10 +168,14 @@ def describe(fields: Sequence[FormField], variables: Mapping[str, Any]) -> list[
     """The form as the API shows it: types, constraints, defaults, enum values, current value."""
     return [
         {
-            "id": f.id, "label": f.label, "type": f.type, "required": f.required,
+            "id": f.id,
+            "label": f.label,
+            "type": f.type,
+            "required": f.required,
             "default": default_of(f, variables),
             "constraints": [{"name": n, "config": c} for n, c in f.constraints],
-            "values": [{"id": v, "name": n} for v, n in f.enum_values] if f.type == "enum"
+            "values": [{"id": v, "name": n} for v, n in f.enum_values]
+            if f.type == "enum"
             else None,
             "date_pattern": f.date_pattern if f.type == "date" else None,
             "value": variables.get(f.id),

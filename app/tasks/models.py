@@ -40,7 +40,8 @@ class HumanTask(Base):
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(64))
     candidates: Mapped[list[TaskCandidate]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin")
+        cascade="all, delete-orphan", lazy="selectin"
+    )
 
     @property
     def candidate_groups(self) -> list[str]:
@@ -55,7 +56,8 @@ class TaskCandidate(Base):
     __tablename__ = "task_candidate"
     __table_args__ = (Index("ix_task_candidate_identity", "kind", "identity"),)
 
-    task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    task_id: Mapped[str] = mapped_column(
+        ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True
+    )
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # group | user
     identity: Mapped[str] = mapped_column(String(64), primary_key=True)

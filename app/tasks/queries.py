@@ -14,8 +14,7 @@ from app.identity.actor import Actor
 from app.tasks import forms
 from app.tasks.models import HumanTask, TaskCandidate
 
-SORTS = {"due": HumanTask.due_at, "priority": HumanTask.priority,
-         "created": HumanTask.created_at}
+SORTS = {"due": HumanTask.due_at, "priority": HumanTask.priority, "created": HumanTask.created_at}
 
 
 @dataclass(frozen=True)
@@ -37,10 +36,16 @@ class TaskFilter:
 
 
 def _candidate_clause(actor: Actor) -> Any:
-    groups = exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.kind == "group",
-                            TaskCandidate.identity.in_(sorted(actor.groups) or [""]))
-    user = exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.kind == "user",
-                          TaskCandidate.identity == actor.user_id)
+    groups = exists().where(
+        TaskCandidate.task_id == HumanTask.id,
+        TaskCandidate.kind == "group",
+        TaskCandidate.identity.in_(sorted(actor.groups) or [""]),
+    )
+    user = exists().where(
+        TaskCandidate.task_id == HumanTask.id,
+        TaskCandidate.kind == "user",
+        TaskCandidate.identity == actor.user_id,
+    )
     return or_(groups, user)
 
 
@@ -64,9 +69,13 @@ def list_tasks(session: Session, actor: Actor, f: TaskFilter) -> tuple[list[Huma
     if f.candidate_for_me:
         query = query.where(HumanTask.assignee.is_(None), _candidate_clause(actor))
     if f.candidate_group:
-        query = query.where(exists().where(TaskCandidate.task_id == HumanTask.id,
-                                           TaskCandidate.kind == "group",
-                                           TaskCandidate.identity == f.candidate_group))
+        query = query.where(
+            exists().where(
+                TaskCandidate.task_id == HumanTask.id,
+                TaskCandidate.kind == "group",
+                TaskCandidate.identity == f.candidate_group,
+            )
+        )
     if f.process_key:
         query = query.where(HumanTask.process_key == f.process_key)
     if f.customer_id:
@@ -89,16 +98,20 @@ def list_tasks(session: Session, actor: Actor, f: TaskFilter) -> tuple[list[Huma
 def is_candidate(task: HumanTask, actor: Actor) -> bool:
     if task.assignee == actor.user_id:
         return True
-    return any((c.kind == "group" and c.identity in actor.groups)
-               or (c.kind == "user" and c.identity == actor.user_id) for c in task.candidates)
+    return any(
+        (c.kind == "group" and c.identity in actor.groups)
+        or (c.kind == "user" and c.identity == actor.user_id)
+        for c in task.candidates
+    )
 
 
 def can_see(task: HumanTask, actor: Actor) -> bool:
     return actor.is_admin or task.completed_by == actor.user_id or is_candidate(task, actor)
 
 
-def form_and_variables(session: Session, task: HumanTask) -> tuple[list[dict[str, Any]],
-                                                                   dict[str, Any]]:
+def form_and_variables(
+    session: Session, task: HumanTask
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The task's form (typed, with defaults and constraints) and the instance's variables."""
     from app.instances.models import ProcessInstance
     from app.instances.stepping import definition_of

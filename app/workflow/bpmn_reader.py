@@ -16,17 +16,45 @@ B = f"{{{BPMN_NS}}}"
 C = f"{{{CAMUNDA_NS}}}"
 
 FLOW_NODES = {
-    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
-    "userTask", "serviceTask", "sendTask", "receiveTask", "businessRuleTask", "scriptTask",
-    "manualTask", "task", "callActivity", "subProcess", "transaction", "exclusiveGateway",
-    "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway",
+    "startEvent",
+    "endEvent",
+    "intermediateCatchEvent",
+    "intermediateThrowEvent",
+    "boundaryEvent",
+    "userTask",
+    "serviceTask",
+    "sendTask",
+    "receiveTask",
+    "businessRuleTask",
+    "scriptTask",
+    "manualTask",
+    "task",
+    "callActivity",
+    "subProcess",
+    "transaction",
+    "exclusiveGateway",
+    "parallelGateway",
+    "inclusiveGateway",
+    "eventBasedGateway",
+    "complexGateway",
 }
 # The engine owns spec names "Start" and "End"; a model element with either id breaks it.
 RESERVED_IDS = {"Start", "End"}
-ASSIGNMENT_ATTRS = ("assignee", "candidateUsers", "candidateGroups", "dueDate", "followUpDate",
-                    "priority")
+ASSIGNMENT_ATTRS = (
+    "assignee",
+    "candidateUsers",
+    "candidateGroups",
+    "dueDate",
+    "followUpDate",
+    "priority",
+)
 FORM_TYPES = {"string", "long", "boolean", "date", "enum", "double"}
 _BRACED = re.compile(r"^\s*[$#]\{\s*(.*?)\s*\}\s*$", re.S)
+
+
+def _line(node: etree._Element | None) -> int | None:
+    line = _line(node)
+    return line if isinstance(line, int) else None
 
 
 def _local(node: etree._Element) -> str:
@@ -38,21 +66,33 @@ class _Reader:
     def __init__(self, filename: str) -> None:
         self.doc = ModelDocument(filename=filename, kind="bpmn")
 
-    def issue(self, severity: str, message: str, node: etree._Element | None,
-              element_id: str | None = None) -> None:
+    def issue(
+        self,
+        severity: str,
+        message: str,
+        node: etree._Element | None,
+        element_id: str | None = None,
+    ) -> None:
         eid = element_id or (node.get("id") if node is not None else None)
-        line = node.sourceline if node is not None else None
+        line = _line(node)
         where = f"{self.doc.filename}" + (f", line {line}" if line else "")
         where += f", element '{eid}'" if eid else ""
         self.doc.issues.append(LintIssue(severity, f"{where}: {message}", eid, line))
 
-    def translate(self, text: str, node: etree._Element, what: str, element_id: str | None = None,
-                  timer: bool = False) -> str | None:
+    def translate(
+        self,
+        text: str,
+        node: etree._Element,
+        what: str,
+        element_id: str | None = None,
+        timer: bool = False,
+    ) -> str | None:
         try:
             return translate_timer(text) if timer else translate_juel(text)
         except ExpressionError as exc:
-            self.issue("error", f"{what} '{text.strip()}' cannot be translated: {exc}", node,
-                       element_id)
+            self.issue(
+                "error", f"{what} '{text.strip()}' cannot be translated: {exc}", node, element_id
+            )
             return None
 
     def read(self, root: etree._Element) -> etree._Element:
@@ -64,8 +104,11 @@ class _Reader:
             self.doc.processes.append(self.read_process(proc))
         if processes and not any(p.executable for p in self.doc.processes):
             names = ", ".join(f"'{p.id}'" for p in self.doc.processes)
-            self.issue("error", f"process {names} is not executable (isExecutable is not 'true')",
-                       processes[0])
+            self.issue(
+                "error",
+                f"process {names} is not executable (isExecutable is not 'true')",
+                processes[0],
+            )
         return tree
 
     def read_process(self, proc: etree._Element) -> ProcessModel:
@@ -89,8 +132,12 @@ class _Reader:
             elif kind in ("taskListener", "executionListener"):
                 parent = node.getparent()
                 owner = parent.getparent() if parent is not None else None
-                self.issue("warning", f"camunda:{kind} (event '{node.get('event')}') is not run",
-                           node, owner.get("id") if owner is not None else None)
+                self.issue(
+                    "warning",
+                    f"camunda:{kind} (event '{node.get('event')}') is not run",
+                    node,
+                    owner.get("id") if owner is not None else None,
+                )
             if kind not in FLOW_NODES or not nid:
                 continue
             info = self.read_element(node, kind)
@@ -102,8 +149,12 @@ class _Reader:
             if kind == "businessRuleTask" and info.attrs.get("decisionRef"):
                 decision_refs.append(info.attrs["decisionRef"])
         return ProcessModel(
-            id=pid, name=proc.get("name"), executable=executable, elements=elements,
-            start_form=start_form, initiator_variable=initiator,
+            id=pid,
+            name=proc.get("name"),
+            executable=executable,
+            elements=elements,
+            start_form=start_form,
+            initiator_variable=initiator,
             decision_refs=tuple(decision_refs),
         )
 
@@ -112,8 +163,13 @@ class _Reader:
         if cond is None or not (cond.text or "").strip():
             return
         if cond.get("language"):
-            self.issue("error", f"script conditions (language '{cond.get('language')}') are not "
-                       "supported; write a ${...} expression", cond, flow.get("id"))
+            self.issue(
+                "error",
+                f"script conditions (language '{cond.get('language')}') are not "
+                "supported; write a ${...} expression",
+                cond,
+                flow.get("id"),
+            )
             return
         translated = self.translate(cond.text or "", cond, "condition", flow.get("id"))
         if translated is not None:
@@ -126,10 +182,19 @@ class _Reader:
                 continue
             text = (child.text or "").strip()
             if _local(child) == "timeCycle" and not text.startswith(("R", "$", "#")):
-                self.issue("warning", f"cron timer cycle '{text}' is not supported yet", child,
-                           event.get("id") if event is not None else None)
-            translated = self.translate(text, child, f"timer {_local(child)}",
-                                        event.get("id") if event is not None else None, timer=True)
+                self.issue(
+                    "warning",
+                    f"cron timer cycle '{text}' is not supported yet",
+                    child,
+                    event.get("id") if event is not None else None,
+                )
+            translated = self.translate(
+                text,
+                child,
+                f"timer {_local(child)}",
+                event.get("id") if event is not None else None,
+                timer=True,
+            )
             if translated is not None:
                 child.text = translated
 
@@ -141,8 +206,9 @@ class _Reader:
             try:
                 loop.set(f"{C}collection", translate_collection(collection))
             except ExpressionError as exc:
-                self.issue("error", f"collection '{collection}' cannot be translated: {exc}",
-                           loop, oid)
+                self.issue(
+                    "error", f"collection '{collection}' cannot be translated: {exc}", loop, oid
+                )
         cond = loop.find(f"{B}completionCondition")
         if cond is not None and (cond.text or "").strip():
             translated = self.translate(cond.text or "", cond, "completion condition", oid)
@@ -151,8 +217,9 @@ class _Reader:
 
     def read_element(self, node: etree._Element, kind: str) -> ElementInfo:
         nid = node.get("id") or ""
-        attrs = {etree.QName(k).localname: v for k, v in node.attrib.items()
-                 if k.startswith(C)}
+        attrs = {
+            etree.QName(k).localname: str(v) for k, v in node.attrib.items() if str(k).startswith(C)
+        }
         ext = node.find(f"{B}extensionElements")
         properties: dict[str, str] = {}
         form: tuple[FormField, ...] = ()
@@ -166,14 +233,23 @@ class _Reader:
             if ext.find(f"{C}inputOutput") is not None:
                 self.issue("warning", "camunda:inputOutput mappings are not applied yet", node)
             if ext.find(f"{C}connector") is not None:
-                self.issue("error", "camunda:connector is not supported; bind a handler with "
-                           "camunda:class or use an external task", node)
+                self.issue(
+                    "error",
+                    "camunda:connector is not supported; bind a handler with "
+                    "camunda:class or use an external task",
+                    node,
+                )
         if "formRef" in attrs:
-            self.issue("warning", "camunda:formRef (Camunda Forms) is not rendered; use formData",
-                       node)
+            self.issue(
+                "warning", "camunda:formRef (Camunda Forms) is not rendered; use formData", node
+            )
         if kind == "scriptTask":
-            self.issue("error", f"script tasks ({node.get('scriptFormat') or 'unknown'}) are not "
-                       "run by corpflow; use a service task bound to a handler", node)
+            self.issue(
+                "error",
+                f"script tasks ({node.get('scriptFormat') or 'unknown'}) are not "
+                "run by corpflow; use a service task bound to a handler",
+                node,
+            )
         expressions: dict[str, str] = {}
         for attr in ASSIGNMENT_ATTRS:
             if attr in attrs:
@@ -183,14 +259,23 @@ class _Reader:
         doc_node = node.find(f"{B}documentation")
         handler, topic = self.read_binding(node, kind, attrs)
         return ElementInfo(
-            id=nid, kind=kind, name=node.get("name"),
+            id=nid,
+            kind=kind,
+            name=node.get("name"),
             documentation=(doc_node.text or "").strip() if doc_node is not None else None,
-            attrs=attrs, properties=properties, form_key=attrs.get("formKey"), form=form,
-            expressions=expressions, handler=handler, external_topic=topic, line=node.sourceline,
+            attrs=attrs,
+            properties=properties,
+            form_key=attrs.get("formKey"),
+            form=form,
+            expressions=expressions,
+            handler=handler,
+            external_topic=topic,
+            line=_line(node),
         )
 
-    def read_binding(self, node: etree._Element, kind: str,
-                     attrs: dict[str, str]) -> tuple[str | None, str | None]:
+    def read_binding(
+        self, node: etree._Element, kind: str, attrs: dict[str, str]
+    ) -> tuple[str | None, str | None]:
         if kind not in ("serviceTask", "sendTask") and not (
             kind == "businessRuleTask" and attrs.get("type") == "external"
         ):
@@ -209,29 +294,42 @@ class _Reader:
         if op:
             return op, None
         if kind == "serviceTask":
-            self.issue("error", "service task needs camunda:class, camunda:delegateExpression, "
-                       "camunda:expression or camunda:type='external' with a topic", node)
+            self.issue(
+                "error",
+                "service task needs camunda:class, camunda:delegateExpression, "
+                "camunda:expression or camunda:type='external' with a topic",
+                node,
+            )
         return None, None
 
     def read_form_field(self, field_node: etree._Element, element_id: str) -> FormField:
         fid = field_node.get("id") or ""
         ftype = field_node.get("type") or "string"
         if ftype not in FORM_TYPES:
-            self.issue("error", f"form field '{fid}' has unknown type '{ftype}'", field_node,
-                       element_id)
+            self.issue(
+                "error", f"form field '{fid}' has unknown type '{ftype}'", field_node, element_id
+            )
         constraints = tuple(
             (c.get("name") or "", c.get("config")) for c in field_node.iter(f"{C}constraint")
         )
-        values = tuple((v.get("id") or "", v.get("name") or v.get("id") or "")
-                       for v in field_node.findall(f"{C}value"))
+        values = tuple(
+            (v.get("id") or "", v.get("name") or v.get("id") or "")
+            for v in field_node.findall(f"{C}value")
+        )
         default = field_node.get("defaultValue")
         default_expr = None
         if default is not None and ("${" in default or "#{" in default):
-            default_expr = self.translate(default, field_node, f"default of form field '{fid}'",
-                                          element_id)
+            default_expr = self.translate(
+                default, field_node, f"default of form field '{fid}'", element_id
+            )
         return FormField(
-            id=fid, label=field_node.get("label") or fid, type=ftype, default=default,
-            default_expression=default_expr, constraints=constraints, enum_values=values,
+            id=fid,
+            label=field_node.get("label") or fid,
+            type=ftype,
+            default=default,
+            default_expression=default_expr,
+            constraints=constraints,
+            enum_values=values,
             date_pattern=field_node.get("datePattern"),
         )
 

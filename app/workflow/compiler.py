@@ -51,8 +51,7 @@ class CompiledDmn:
 Compiled = CompiledBpmn | CompiledDmn
 
 
-def compile_model(content: bytes, filename: str,
-                  max_bytes: int = DEFAULT_MAX_BYTES) -> Compiled:
+def compile_model(content: bytes, filename: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Compiled:
     """Parse, translate and lint one file. Errors are in `document.issues`, never raised late."""
     root = parse_xml(content, filename=filename, max_bytes=max_bytes)
     kind = kind_of(root)
@@ -77,21 +76,28 @@ def _compile_bpmn(root: Any, filename: str) -> CompiledBpmn:
         parser.add_bpmn_xml(translated, filename)
         for proc in document.processes:
             if proc.executable:
-                compiled.specs[proc.id] = (parser.get_spec(proc.id),
-                                           parser.get_subprocess_specs(proc.id))
+                compiled.specs[proc.id] = (
+                    parser.get_spec(proc.id),
+                    parser.get_subprocess_specs(proc.id),
+                )
     except ValidationException as exc:
         line = exc.line_number if isinstance(exc.line_number, int) else None
         element = exc.id or None
         where = filename + (f", line {line}" if line else "")
         where += f", element '{element}'" if element else ""
-        document.issues.append(LintIssue("error", f"{where}: {exc.args[0] if exc.args else exc}",
-                                         element, line))
+        document.issues.append(
+            LintIssue("error", f"{where}: {exc.args[0] if exc.args else exc}", element, line)
+        )
     except WorkflowException as exc:
         document.issues.append(LintIssue("error", f"{filename}: {exc}"))
     except Exception as exc:  # the engine's parser has its own crash paths; never a 500
-        document.issues.append(LintIssue(
-            "error", f"{filename}: the engine cannot load this model ({type(exc).__name__}: "
-            f"{str(exc)[:200]})"))
+        document.issues.append(
+            LintIssue(
+                "error",
+                f"{filename}: the engine cannot load this model ({type(exc).__name__}: "
+                f"{str(exc)[:200]})",
+            )
+        )
     return compiled
 
 
@@ -100,8 +106,11 @@ def _compile_dmn(root: Any, filename: str) -> CompiledDmn:
     try:
         dmn = parse_dmn(root, filename=filename)
     except DmnError as exc:
-        document.issues.append(LintIssue("error", str(exc), getattr(exc, "element_id", None),
-                                         getattr(exc, "line", None)))
+        document.issues.append(
+            LintIssue(
+                "error", str(exc), getattr(exc, "element_id", None), getattr(exc, "line", None)
+            )
+        )
         return CompiledDmn(document)
     document.decisions = [DecisionModel(d.id, d.name) for d in dmn.decisions.values()]
     return CompiledDmn(document, dmn)

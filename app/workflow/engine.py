@@ -42,15 +42,17 @@ class SafeScriptEngine(PythonScriptEngine):  # type: ignore[misc]
     def validate(self, expression: str) -> None:
         compile_expression(expression)
 
-    def evaluate(self, task: Any, expression: str,
-                 external_context: Mapping[str, Any] | None = None) -> Any:
+    def evaluate(
+        self, task: Any, expression: str, external_context: Mapping[str, Any] | None = None
+    ) -> Any:
         try:
             return compile_expression(expression).evaluate(task.data, external_context)
         except ExpressionError as exc:
             raise WorkflowTaskException(str(exc), task=task) from None
 
-    def execute(self, task: Any, script: str,
-                external_context: Mapping[str, Any] | None = None) -> None:
+    def execute(
+        self, task: Any, script: str, external_context: Mapping[str, Any] | None = None
+    ) -> None:
         # Script tasks are rejected at deploy time; reaching one means a bypassed lint.
         raise WorkflowTaskException("script execution is disabled in corpflow", task=task)
 
@@ -72,9 +74,15 @@ class SafeScriptEngine(PythonScriptEngine):  # type: ignore[misc]
 class DecisionTask(BpmnSpecMixin):  # type: ignore[misc]
     """Business rule task evaluated by corpflow's DMN evaluator with Camunda result mapping."""
 
-    def __init__(self, wf_spec: Any, bpmn_id: str, decision_ref: str = "",
-                 result_variable: str | None = None, map_decision_result: str = "resultList",
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        wf_spec: Any,
+        bpmn_id: str,
+        decision_ref: str = "",
+        result_variable: str | None = None,
+        map_decision_result: str = "resultList",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(wf_spec, bpmn_id, **kwargs)
         self.decision_ref = decision_ref
         self.result_variable = result_variable
@@ -88,7 +96,9 @@ class DecisionTask(BpmnSpecMixin):  # type: ignore[misc]
         except Exception as exc:
             raise WorkflowTaskException(
                 f"decision '{self.decision_ref}' result cannot be mapped with "
-                f"{self.map_decision_result}: {exc}", task=my_task) from None
+                f"{self.map_decision_result}: {exc}",
+                task=my_task,
+            ) from None
         if self.result_variable:
             my_task.data[self.result_variable] = mapped
         elif len(result) == 1:
@@ -116,7 +126,8 @@ class DecisionTaskParser(CamundaTaskParser):  # type: ignore[misc]
     def create_task(self) -> DecisionTask:
         ns = f"{{{CAMUNDA_NS}}}"
         return DecisionTask(
-            self.spec, self.bpmn_id,
+            self.spec,
+            self.bpmn_id,
             decision_ref=self.node.get(f"{ns}decisionRef", ""),
             result_variable=self.node.get(f"{ns}resultVariable"),
             map_decision_result=self.node.get(f"{ns}mapDecisionResult", "resultList"),
@@ -167,8 +178,12 @@ def _ordered_tasks(dct: dict[str, Any], *, to_list: bool) -> None:
         dct["tasks"] = {task["id"]: task for task in dct["tasks"]}
 
 
-def load_state(state: Mapping[str, Any], spec: Any, subprocess_specs: Mapping[str, Any],
-               engine: SafeScriptEngine) -> BpmnWorkflow:
+def load_state(
+    state: Mapping[str, Any],
+    spec: Any,
+    subprocess_specs: Mapping[str, Any],
+    engine: SafeScriptEngine,
+) -> BpmnWorkflow:
     """Rebuild a workflow from state plus the cached spec; the safe engine is attached here."""
     dct = dict(state)
     dct.pop("serializer_version", None)
@@ -187,6 +202,7 @@ def load_state(state: Mapping[str, Any], spec: Any, subprocess_specs: Mapping[st
     return workflow
 
 
-def new_workflow(spec: Any, subprocess_specs: Mapping[str, Any],
-                 engine: SafeScriptEngine) -> BpmnWorkflow:
+def new_workflow(
+    spec: Any, subprocess_specs: Mapping[str, Any], engine: SafeScriptEngine
+) -> BpmnWorkflow:
     return BpmnWorkflow(spec, dict(subprocess_specs), script_engine=engine)

@@ -73,19 +73,30 @@ class Run:
         self.completed: list[ActivityRecord] = []
 
     @classmethod
-    def start(cls, compiled: CompiledBpmn, process_id: str, variables: Mapping[str, Any],
-              decisions: DecisionResolver | None = None) -> Run:
+    def start(
+        cls,
+        compiled: CompiledBpmn,
+        process_id: str,
+        variables: Mapping[str, Any],
+        decisions: DecisionResolver | None = None,
+    ) -> Run:
         spec, subs = compiled.spec_for(process_id)
-        run = cls(new_workflow(spec, subs, SafeScriptEngine(decisions)),
-                  compiled.process(process_id))
+        run = cls(
+            new_workflow(spec, subs, SafeScriptEngine(decisions)), compiled.process(process_id)
+        )
         for task in run._wf.get_tasks(state=TaskState.READY):
             task.data.update(variables)
         run._step()
         return run
 
     @classmethod
-    def restore(cls, compiled: CompiledBpmn, process_id: str, state: Mapping[str, Any],
-                decisions: DecisionResolver | None = None) -> Run:
+    def restore(
+        cls,
+        compiled: CompiledBpmn,
+        process_id: str,
+        state: Mapping[str, Any],
+        decisions: DecisionResolver | None = None,
+    ) -> Run:
         spec, subs = compiled.spec_for(process_id)
         workflow = load_state(state, spec, subs, SafeScriptEngine(decisions))
         return cls(workflow, compiled.process(process_id))
@@ -136,8 +147,9 @@ class Run:
 
     def active_element_ids(self) -> list[str]:
         live = self._wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING)
-        return sorted({t.task_spec.bpmn_id for t in live if t.task_spec.bpmn_id in
-                       self.model.elements})
+        return sorted(
+            {t.task_spec.bpmn_id for t in live if t.task_spec.bpmn_id in self.model.elements}
+        )
 
     # -- acting ------------------------------------------------------------------------------
 
@@ -154,8 +166,9 @@ class Run:
     def complete_service_task(self, task_id: str, values: Mapping[str, Any]) -> None:
         task = self._task(task_id)
         if task.state != TaskState.STARTED:
-            raise ConflictError(f"service task {task_id} is not waiting for a result",
-                                code="task_not_started")
+            raise ConflictError(
+                f"service task {task_id} is not waiting for a result", code="task_not_started"
+            )
         task.data.update(values)
         self._guarded(task.complete)
         self._record(task)
@@ -194,15 +207,17 @@ class Run:
             element = task.task_spec.bpmn_id if task is not None else None
             reason = getattr(exc, "error_msg", None) or str(exc)
             where = f"element '{element}': " if element else ""
-            raise EngineError(f"the process cannot continue at {where}{reason}",
-                              element_id=element) from None
+            raise EngineError(
+                f"the process cannot continue at {where}{reason}", element_id=element
+            ) from None
 
 
 def _timer_due(task: Any) -> datetime | None:
     definition = getattr(task.task_spec, "event_definition", None)
     if isinstance(definition, MultipleEventDefinition):
-        definition = next((d for d in definition.event_definitions
-                           if isinstance(d, TimerEventDefinition)), None)
+        definition = next(
+            (d for d in definition.event_definitions if isinstance(d, TimerEventDefinition)), None
+        )
     if not isinstance(definition, TimerEventDefinition):
         return None
     value = task.internal_data.get("event_value")

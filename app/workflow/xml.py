@@ -33,8 +33,9 @@ def _parser() -> etree.XMLParser:
     )
 
 
-def parse_xml(content: bytes, *, filename: str,
-              max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
+def parse_xml(
+    content: bytes, *, filename: str, max_bytes: int = DEFAULT_MAX_BYTES
+) -> etree._Element:
     """Parse uploaded model bytes safely, or raise ModelError naming the file and line."""
     if len(content) > max_bytes:
         raise ModelError(

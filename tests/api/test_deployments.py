@@ -16,9 +16,12 @@ TINY = ROOT / "tests" / "bpmn"
 
 
 def _upload(client: FlaskClient, name: str, content: bytes, who: str = "designer") -> Any:
-    return client.post("/api/v1/deployments", headers=STAFF[who],
-                       content_type="multipart/form-data",
-                       data={"file": (io.BytesIO(content), name)})
+    return client.post(
+        "/api/v1/deployments",
+        headers=STAFF[who],
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(content), name)},
+    )
 
 
 def _definitions(client: FlaskClient) -> list[dict[str, Any]]:
@@ -47,18 +50,23 @@ def test_running_instance_keeps_its_version(client: FlaskClient, sessions: Any) 
     source = (TINY / "one_user_task.bpmn").read_bytes()
     _upload(client, "one_user_task.bpmn", source)
     worker = make_user(sessions, "staff_worker", ("staff",))
-    started = client.post("/api/v1/process-instances", headers=worker,
-                          json={"process_key": "one_user_task", "variables": {}})
+    started = client.post(
+        "/api/v1/process-instances",
+        headers=worker,
+        json={"process_key": "one_user_task", "variables": {}},
+    )
     assert started.status_code == 201, started.get_json()
     v1 = started.get_json()["definition_id"]
     _upload(client, "one_user_task.bpmn", source.replace(b'name="Do work"', b'name="Other"'))
     task_id = started.get_json()["open_tasks"][0]["id"]
     assert client.post(f"/api/v1/tasks/{task_id}/claim", headers=worker).status_code == 200
-    done = client.post(f"/api/v1/tasks/{task_id}/complete", headers=worker,
-                       json={"values": {"note": "ok"}})
+    done = client.post(
+        f"/api/v1/tasks/{task_id}/complete", headers=worker, json={"values": {"note": "ok"}}
+    )
     assert done.status_code == 200, done.get_json()
-    final = client.get(f"/api/v1/process-instances/{started.get_json()['id']}",
-                       headers=STAFF["admin"]).get_json()
+    final = client.get(
+        f"/api/v1/process-instances/{started.get_json()['id']}", headers=STAFF["admin"]
+    ).get_json()
     assert final["definition_id"] == v1
     assert final["status"] == "completed"
 
@@ -73,24 +81,37 @@ def test_deploy_xml_download_is_verbatim(client: FlaskClient) -> None:
 
 
 def test_deploy_needs_designer_role(client: FlaskClient) -> None:
-    response = _upload(client, "one_user_task.bpmn", (TINY / "one_user_task.bpmn").read_bytes(),
-                       who="rm")
+    response = _upload(
+        client, "one_user_task.bpmn", (TINY / "one_user_task.bpmn").read_bytes(), who="rm"
+    )
     assert response.status_code == 403
     assert _definitions(client) == []
 
 
-@pytest.mark.parametrize(("name", "content", "needle"), [
-    ("broken.bpmn", b"<definitions><process id='x'></definitions>", "line 1"),
-    ("xxe.bpmn", b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-                 b"<d>&x;</d>", "DOCTYPE"),
-    ("laughs.bpmn", b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
-                    b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
-                    b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><l>&c;</l>', "DOCTYPE"),
-    ("notbpmn.bpmn", b"<root xmlns='urn:other'/>", "neither BPMN"),
-    ("empty.bpmn", b"", "empty"),
-])
-def test_deploy_rejects_bad_files_and_stores_nothing(client: FlaskClient, name: str,
-                                                     content: bytes, needle: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "content", "needle"),
+    [
+        ("broken.bpmn", b"<definitions><process id='x'></definitions>", "line 1"),
+        (
+            "xxe.bpmn",
+            b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            b"<d>&x;</d>",
+            "DOCTYPE",
+        ),
+        (
+            "laughs.bpmn",
+            b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+            b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+            b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><l>&c;</l>',
+            "DOCTYPE",
+        ),
+        ("notbpmn.bpmn", b"<root xmlns='urn:other'/>", "neither BPMN"),
+        ("empty.bpmn", b"", "empty"),
+    ],
+)
+def test_deploy_rejects_bad_files_and_stores_nothing(
+    client: FlaskClient, name: str, content: bytes, needle: str
+) -> None:
     response = _upload(client, name, content)
     assert response.status_code == 422, response.get_json()
     body = response.get_json()
@@ -105,10 +126,16 @@ def test_deploy_rejects_oversize_file(client: FlaskClient, app: Any) -> None:
     source = (TINY / "one_user_task.bpmn").read_bytes().replace(b"?>", b"?>" + padding, 1)
     # A hand-built multipart body: the test client would spool this upload to a temp file
     # that it never closes.
-    body = (b'--B\r\nContent-Disposition: form-data; name="file"; filename="big.bpmn"\r\n'
-            b"Content-Type: text/xml\r\n\r\n" + source + b"\r\n--B--\r\n")
-    response = client.post("/api/v1/deployments", headers=STAFF["designer"], data=body,
-                           content_type="multipart/form-data; boundary=B")
+    body = (
+        b'--B\r\nContent-Disposition: form-data; name="file"; filename="big.bpmn"\r\n'
+        b"Content-Type: text/xml\r\n\r\n" + source + b"\r\n--B--\r\n"
+    )
+    response = client.post(
+        "/api/v1/deployments",
+        headers=STAFF["designer"],
+        data=body,
+        content_type="multipart/form-data; boundary=B",
+    )
     assert response.status_code == 422
     assert "larger than the limit" in response.get_json()["detail"]
     assert _definitions(client) == []

@@ -15,14 +15,27 @@ from tests.conftest import STAFF, basic
 from tests.factories import do_task, instance, make_application, make_customer, make_user, open_task
 
 
-def test_four_eyes_initiator_cannot_review(client: FlaskClient, credit_models: Any,
-                                           sessions: sessionmaker[Session]) -> None:
+def test_four_eyes_initiator_cannot_review(
+    client: FlaskClient, credit_models: Any, sessions: sessionmaker[Session]
+) -> None:
     both = make_user(sessions, "rm_reviewer", ("relationship_manager", "credit_reviewer"))
     customer = make_customer(client)
-    started = client.post("/api/v1/process-instances", headers=both, json={
-        "process_key": "credit_application", "variables": {
-            "customer_id": customer["id"], "amount": 1000, "currency": "CNY", "term_months": 6,
-            "product": "trade_finance", "guarantee_type": "credit", "purpose": "x"}})
+    started = client.post(
+        "/api/v1/process-instances",
+        headers=both,
+        json={
+            "process_key": "credit_application",
+            "variables": {
+                "customer_id": customer["id"],
+                "amount": 1000,
+                "currency": "CNY",
+                "term_months": 6,
+                "product": "trade_finance",
+                "guarantee_type": "credit",
+                "purpose": "x",
+            },
+        },
+    )
     assert started.status_code == 201, started.get_json()
     task = started.get_json()["open_tasks"][0]
     response = client.post(f"/api/v1/tasks/{task['id']}/claim", headers=both)
@@ -33,27 +46,34 @@ def test_four_eyes_initiator_cannot_review(client: FlaskClient, credit_models: A
     assert response.mimetype == "application/problem+json"
 
 
-def test_four_eyes_reviewer_cannot_approve(client: FlaskClient, credit_models: Any,
-                                           sessions: sessionmaker[Session]) -> None:
+def test_four_eyes_reviewer_cannot_approve(
+    client: FlaskClient, credit_models: Any, sessions: sessionmaker[Session]
+) -> None:
     dual = make_user(sessions, "reviewer_branch", ("credit_reviewer", "branch_manager"))
     customer = make_customer(client)
     app = make_application(client, customer["id"], amount=1_000_000, guarantee_type="low_risk")
     task = open_task(client, app["id"], "reviewer", "review_credit")
     assert client.post(f"/api/v1/tasks/{task['id']}/claim", headers=dual).status_code == 200
-    done = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=dual,
-                       json={"values": {"review_decision": "approve"}})
+    done = client.post(
+        f"/api/v1/tasks/{task['id']}/complete",
+        headers=dual,
+        json={"values": {"review_decision": "approve"}},
+    )
     assert done.status_code == 200, done.get_json()
     do_task(client, app["id"], "risk", "assess_risk", {"risk_rating": "A"})
     approve = open_task(client, app["id"], "branch", "approve_credit")
     refused = client.post(f"/api/v1/tasks/{approve['id']}/claim", headers=dual)
     assert refused.status_code == 403
     assert refused.get_json()["code"] == "four_eyes_violation"
-    assert client.post(f"/api/v1/tasks/{approve['id']}/claim",
-                       headers=STAFF["branch"]).status_code == 200
+    assert (
+        client.post(f"/api/v1/tasks/{approve['id']}/claim", headers=STAFF["branch"]).status_code
+        == 200
+    )
 
 
-def test_claim_race_has_exactly_one_winner(app: Flask, client: FlaskClient, credit_models: Any,
-                                           sessions: sessionmaker[Session]) -> None:
+def test_claim_race_has_exactly_one_winner(
+    app: Flask, client: FlaskClient, credit_models: Any, sessions: sessionmaker[Session]
+) -> None:
     users = [make_user(sessions, f"racer_{i}", ("credit_reviewer",)) for i in range(8)]
     customer = make_customer(client)
     application = make_application(client, customer["id"])
@@ -64,8 +84,7 @@ def test_claim_race_has_exactly_one_winner(app: Flask, client: FlaskClient, cred
     def claim(headers: dict[str, str]) -> None:
         with app.test_client() as own:
             barrier.wait()
-            statuses.append(own.post(f"/api/v1/tasks/{task_id}/claim", headers=headers)
-                            .status_code)
+            statuses.append(own.post(f"/api/v1/tasks/{task_id}/claim", headers=headers).status_code)
 
     threads = [threading.Thread(target=claim, args=(u,)) for u in users]
     for t in threads:
@@ -75,26 +94,34 @@ def test_claim_race_has_exactly_one_winner(app: Flask, client: FlaskClient, cred
     assert sorted(statuses) == [200] + [409] * (len(users) - 1)
 
 
-def test_completion_race_steps_instance_once(app: Flask, client: FlaskClient,
-                                             credit_models: Any,
-                                             sessions: sessionmaker[Session]) -> None:
+def test_completion_race_steps_instance_once(
+    app: Flask, client: FlaskClient, credit_models: Any, sessions: sessionmaker[Session]
+) -> None:
     customer = make_customer(client)
     application = make_application(client, customer["id"])
     task = open_task(client, application["id"], "reviewer", "review_credit")
-    assert client.post(f"/api/v1/tasks/{task['id']}/claim",
-                       headers=STAFF["reviewer"]).status_code == 200
+    assert (
+        client.post(f"/api/v1/tasks/{task['id']}/claim", headers=STAFF["reviewer"]).status_code
+        == 200
+    )
     statuses: list[int] = []
     barrier = threading.Barrier(4)
 
     def complete(decision: str) -> None:
         with app.test_client() as own:
             barrier.wait()
-            statuses.append(own.post(f"/api/v1/tasks/{task['id']}/complete",
-                                     headers=STAFF["reviewer"],
-                                     json={"values": {"review_decision": decision}}).status_code)
+            statuses.append(
+                own.post(
+                    f"/api/v1/tasks/{task['id']}/complete",
+                    headers=STAFF["reviewer"],
+                    json={"values": {"review_decision": decision}},
+                ).status_code
+            )
 
-    threads = [threading.Thread(target=complete, args=(d,))
-               for d in ("approve", "return", "approve", "return")]
+    threads = [
+        threading.Thread(target=complete, args=(d,))
+        for d in ("approve", "return", "approve", "return")
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -103,23 +130,29 @@ def test_completion_race_steps_instance_once(app: Flask, client: FlaskClient,
     with sessions() as session:
         row = session.get(ProcessInstance, application["id"])
         assert row is not None
-        completions = session.scalar(select(func.count()).select_from(HistoryEvent).where(
-            HistoryEvent.instance_id == row.id, HistoryEvent.kind == "task_completed"))
+        completions = session.scalar(
+            select(func.count())
+            .select_from(HistoryEvent)
+            .where(HistoryEvent.instance_id == row.id, HistoryEvent.kind == "task_completed")
+        )
     assert completions == 1
     active = instance(client, application["id"])["active_elements"]
     assert active in (["assess_risk"], ["supplement_material"])
 
 
-def test_complete_rejects_bad_form_values_and_changes_nothing(client: FlaskClient,
-                                                              credit_models: Any) -> None:
+def test_complete_rejects_bad_form_values_and_changes_nothing(
+    client: FlaskClient, credit_models: Any
+) -> None:
     customer = make_customer(client)
     application = make_application(client, customer["id"])
     task = open_task(client, application["id"], "reviewer", "review_credit")
     client.post(f"/api/v1/tasks/{task['id']}/claim", headers=STAFF["reviewer"])
     before = instance(client, application["id"])
-    response = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=STAFF["reviewer"],
-                           json={"values": {"review_decision": "maybe",
-                                            "review_comment": "x" * 2001, "bogus": 1}})
+    response = client.post(
+        f"/api/v1/tasks/{task['id']}/complete",
+        headers=STAFF["reviewer"],
+        json={"values": {"review_decision": "maybe", "review_comment": "x" * 2001, "bogus": 1}},
+    )
     assert response.status_code == 422
     errors = response.get_json()["errors"]
     assert set(errors) == {"review_decision", "review_comment", "bogus"}
@@ -134,18 +167,30 @@ def test_complete_requires_required_fields(client: FlaskClient, credit_models: A
     application = make_application(client, customer["id"])
     task = open_task(client, application["id"], "reviewer", "review_credit")
     client.post(f"/api/v1/tasks/{task['id']}/claim", headers=STAFF["reviewer"])
-    response = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=STAFF["reviewer"],
-                           json={"values": {}})
+    response = client.post(
+        f"/api/v1/tasks/{task['id']}/complete", headers=STAFF["reviewer"], json={"values": {}}
+    )
     assert response.status_code == 422
     assert response.get_json()["errors"] == {"review_decision": "is required"}
 
 
 def test_start_rejects_bad_start_form(client: FlaskClient, credit_models: Any) -> None:
     customer = make_customer(client)
-    response = client.post("/api/v1/process-instances", headers=STAFF["rm"], json={
-        "process_key": "credit_application", "variables": {
-            "customer_id": customer["id"], "amount": "lots", "currency": "XXX",
-            "term_months": 999, "product": "working_capital", "guarantee_type": "credit"}})
+    response = client.post(
+        "/api/v1/process-instances",
+        headers=STAFF["rm"],
+        json={
+            "process_key": "credit_application",
+            "variables": {
+                "customer_id": customer["id"],
+                "amount": "lots",
+                "currency": "XXX",
+                "term_months": 999,
+                "product": "working_capital",
+                "guarantee_type": "credit",
+            },
+        },
+    )
     assert response.status_code == 422
     assert set(response.get_json()["errors"]) == {"amount", "currency", "term_months", "purpose"}
     listed = client.get("/api/v1/process-instances", headers=STAFF["admin"]).get_json()
@@ -153,31 +198,38 @@ def test_start_rejects_bad_start_form(client: FlaskClient, credit_models: Any) -
 
 
 def test_claim_by_someone_else_is_conflict_and_complete_needs_claim(
-        client: FlaskClient, credit_models: Any, sessions: sessionmaker[Session]) -> None:
+    client: FlaskClient, credit_models: Any, sessions: sessionmaker[Session]
+) -> None:
     other = make_user(sessions, "reviewer_two", ("credit_reviewer",))
     customer = make_customer(client)
     application = make_application(client, customer["id"])
     task_id = application["open_tasks"][0]["id"]
-    unclaimed = client.post(f"/api/v1/tasks/{task_id}/complete", headers=STAFF["reviewer"],
-                            json={"values": {"review_decision": "approve"}})
+    unclaimed = client.post(
+        f"/api/v1/tasks/{task_id}/complete",
+        headers=STAFF["reviewer"],
+        json={"values": {"review_decision": "approve"}},
+    )
     assert unclaimed.status_code == 403
-    assert client.post(f"/api/v1/tasks/{task_id}/claim",
-                       headers=STAFF["reviewer"]).status_code == 200
+    assert (
+        client.post(f"/api/v1/tasks/{task_id}/claim", headers=STAFF["reviewer"]).status_code == 200
+    )
     taken = client.post(f"/api/v1/tasks/{task_id}/claim", headers=other)
     assert taken.status_code == 409
     assert "reviewer_wang" in taken.get_json()["detail"]
-    assert client.post(f"/api/v1/tasks/{task_id}/unclaim",
-                       headers=STAFF["reviewer"]).status_code == 200
+    assert (
+        client.post(f"/api/v1/tasks/{task_id}/unclaim", headers=STAFF["reviewer"]).status_code
+        == 200
+    )
     assert client.post(f"/api/v1/tasks/{task_id}/claim", headers=other).status_code == 200
 
 
-def test_non_candidate_cannot_claim_and_unauthenticated_gets_401(client: FlaskClient,
-                                                                 credit_models: Any) -> None:
+def test_non_candidate_cannot_claim_and_unauthenticated_gets_401(
+    client: FlaskClient, credit_models: Any
+) -> None:
     customer = make_customer(client)
     application = make_application(client, customer["id"])
     task_id = application["open_tasks"][0]["id"]
-    assert client.post(f"/api/v1/tasks/{task_id}/claim",
-                       headers=STAFF["risk"]).status_code == 403
+    assert client.post(f"/api/v1/tasks/{task_id}/claim", headers=STAFF["risk"]).status_code == 403
     anonymous = client.get("/api/v1/tasks")
     assert anonymous.status_code == 401
     assert "Basic" in anonymous.headers["WWW-Authenticate"]
