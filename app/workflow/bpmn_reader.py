@@ -53,7 +53,7 @@ _BRACED = re.compile(r"^\s*[$#]\{\s*(.*?)\s*\}\s*$", re.S)
 
 
 def _line(node: etree._Element | None) -> int | None:
-    line = _line(node)
+    line = node.sourceline if node is not None else None
     return line if isinstance(line, int) else None
 
 
