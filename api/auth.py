@@ -21,6 +21,7 @@ def credentials_actor() -> Actor | None:
     scheme, _, value = header.partition(" ")
     value = value.strip()
     session = db_session()
+    settings = current_app.extensions["corpflow"].settings
     if scheme.lower() == "basic":
         try:
             decoded = base64.b64decode(value, validate=True).decode("utf-8")
@@ -29,10 +30,9 @@ def credentials_actor() -> Actor | None:
         user, sep, password = decoded.partition(":")
         if not sep:
             raise AuthenticationError("malformed Basic credentials")
-        settings = current_app.extensions["corpflow"].settings
         return authenticate_basic(session, user, password, settings.auth_cache_seconds)
     if scheme.lower() == "bearer" and value:
-        return authenticate_bearer(session, value)
+        return authenticate_bearer(session, value, settings.auth_cache_seconds)
     raise AuthenticationError("unsupported Authorization scheme; use Basic or Bearer")
 
 

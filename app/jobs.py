@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.context import current
 from app.customers.customers import FacilityStore
 from app.db import transaction, utcnow
-from app.errors import DomainError
+from app.errors import DomainError, NotFoundError
 from app.instances import stepping
 from app.instances.models import Incident, ServiceJob
 from handlers import registry
@@ -27,15 +27,14 @@ def run_service_task(task_id: str) -> None:
     """Run the handler bound to a started service task and continue the instance."""
     services = current()
     with transaction(services.sessions) as session:
-        head = session.get(ServiceJob, task_id)
-        if head is None or head.status != "pending":
+        # Lock the instance first (as every writer does), then read the job under that lock.
+        owner = select(ServiceJob.instance_id).where(ServiceJob.id == task_id).scalar_subquery()
+        try:
+            instance = stepping.lock_instance(session, owner)
+        except NotFoundError:
             return
-        instance = stepping.lock_instance(session, head.instance_id)
-        job = session.scalars(
-            select(ServiceJob).where(ServiceJob.id == task_id).with_for_update()
-        ).one()
-        session.refresh(job)
-        if job.status != "pending":
+        job = session.get(ServiceJob, task_id)
+        if job is None or job.status != "pending":
             return  # a duplicate delivery: the first one already did the work
         handler = registry.get(job.handler)
         if handler is None:

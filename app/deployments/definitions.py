@@ -72,10 +72,30 @@ def list_decisions(session: Session, *, key: str | None = None) -> list[Decision
 
 
 def compiled_process(row: ProcessDefinition) -> CompiledBpmn:
-    compiled = CACHE.get(row.content_hash, row.content, row.resource_name)
+    # Definitions never change once stored, so the id alone finds the compiled model later.
+    _DEFINITIONS[row.id] = (row.content_hash, row.resource_name)
+    compiled = CACHE.get(row.content_hash, lambda: row.content, row.resource_name)
     if not isinstance(compiled, CompiledBpmn):
         raise EngineError(f"definition {row.id} does not hold BPMN")
     return compiled
+
+
+def compiled_by_id(session: Session, definition_id: str) -> CompiledBpmn:
+    """The compiled model of a definition; no query at all once this process has seen it."""
+    known = _DEFINITIONS.get(definition_id)
+    if known is None:
+        return compiled_process(get_process(session, definition_id))
+
+    def content() -> bytes:
+        return get_process(session, definition_id).content
+
+    compiled = CACHE.get(known[0], content, known[1])
+    if not isinstance(compiled, CompiledBpmn):
+        raise EngineError(f"definition {definition_id} does not hold BPMN")
+    return compiled
+
+
+_DEFINITIONS: dict[str, tuple[str, str]] = {}
 
 
 def decision_resolver(session: Session) -> Callable[[str], tuple[Decision, Mapping[str, Decision]]]:
@@ -90,7 +110,7 @@ def decision_resolver(session: Session) -> Callable[[str], tuple[Decision, Mappi
         ).first()
         if row is None:
             raise NotFoundError(f"no decision with key '{key}' is deployed")
-        compiled = CACHE.get(row.content_hash, row.content, row.resource_name)
+        compiled = CACHE.get(row.content_hash, lambda: row.content, row.resource_name)
         if not isinstance(compiled, CompiledDmn) or compiled.dmn is None:
             raise EngineError(f"decision {row.id} cannot be loaded")
         return compiled.dmn.decisions[key], compiled.dmn.decisions

@@ -33,7 +33,7 @@ class ProcessDefinition(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     resource_name: Mapped[str] = mapped_column(String(255))
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     deployment_id: Mapped[str] = mapped_column(ForeignKey("deployment.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -51,6 +51,6 @@ class DecisionDefinition(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     resource_name: Mapped[str] = mapped_column(String(255))
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     deployment_id: Mapped[str] = mapped_column(ForeignKey("deployment.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

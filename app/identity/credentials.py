@@ -33,37 +33,41 @@ def _check_password(password_hash: str, password: str) -> bool:
         return False
 
 
-class _BasicCache:
-    """Argon2 costs tens of milliseconds by design; Basic clients send the password on every
-    request, so a verified (user, password) pair is remembered briefly, keyed by a keyed hash."""
+class _ActorCache:
+    """Recently verified credentials, kept in memory for a short time, keyed by a keyed hash.
+
+    Argon2 costs tens of milliseconds by design and Basic clients send the password on every
+    request; bearer tokens cost three queries to check. A change of password, group or token
+    therefore takes effect within the cache lifetime (CORPFLOW_AUTH_CACHE_SECONDS).
+    """
 
     def __init__(self) -> None:
         self._key = secrets.token_bytes(32)
         self._items: dict[str, tuple[float, Actor]] = {}
         self._lock = threading.Lock()
 
-    def _digest(self, user_id: str, password: str) -> str:
-        return hmac.new(self._key, f"{user_id}\0{password}".encode(), "sha256").hexdigest()
+    def _digest(self, *parts: str) -> str:
+        return hmac.new(self._key, "\0".join(parts).encode(), "sha256").hexdigest()
 
-    def get(self, user_id: str, password: str) -> Actor | None:
+    def get(self, *parts: str) -> Actor | None:
         with self._lock:
-            hit = self._items.get(self._digest(user_id, password))
+            hit = self._items.get(self._digest(*parts))
         if hit is None or hit[0] < time.monotonic():
             return None
         return hit[1]
 
-    def put(self, user_id: str, password: str, actor: Actor, ttl: float) -> None:
+    def put(self, actor: Actor, ttl: float, *parts: str) -> None:
         with self._lock:
             if len(self._items) > 10_000:
                 self._items.clear()
-            self._items[self._digest(user_id, password)] = (time.monotonic() + ttl, actor)
+            self._items[self._digest(*parts)] = (time.monotonic() + ttl, actor)
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
 
 
-BASIC_CACHE = _BasicCache()
+AUTH_CACHE = _ActorCache()
 
 
 def _actor(user: User) -> Actor:
@@ -74,7 +78,7 @@ def authenticate_basic(
     session: Session, user_id: str, password: str, cache_seconds: float = 60
 ) -> Actor:
     if cache_seconds > 0:
-        cached = BASIC_CACHE.get(user_id, password)
+        cached = AUTH_CACHE.get("basic", user_id, password)
         if cached is not None:
             return cached
     user = session.get(User, user_id)
@@ -82,7 +86,7 @@ def authenticate_basic(
         raise AuthenticationError("invalid user name or password")
     actor = _actor(user)
     if cache_seconds > 0:
-        BASIC_CACHE.put(user_id, password, actor, cache_seconds)
+        AUTH_CACHE.put(actor, cache_seconds, "basic", user_id, password)
     return actor
 
 
@@ -102,7 +106,11 @@ def issue_token(session: Session, actor: Actor, ttl_hours: int) -> tuple[str, Ap
     return token, row
 
 
-def authenticate_bearer(session: Session, token: str) -> Actor:
+def authenticate_bearer(session: Session, token: str, cache_seconds: float = 60) -> Actor:
+    if cache_seconds > 0:
+        cached = AUTH_CACHE.get("bearer", token)
+        if cached is not None:
+            return cached
     row = session.scalars(
         select(ApiToken).where(ApiToken.token_hash == _token_hash(token))
     ).one_or_none()
@@ -111,4 +119,8 @@ def authenticate_bearer(session: Session, token: str) -> Actor:
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         raise AuthenticationError("invalid or expired token")
-    return _actor(user)
+    actor = _actor(user)
+    if cache_seconds > 0:
+        ttl = min(cache_seconds, (row.expires_at - utcnow()).total_seconds())
+        AUTH_CACHE.put(actor, ttl, "bearer", token)
+    return actor

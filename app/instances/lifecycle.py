@@ -25,8 +25,6 @@ from app.tasks import forms
 from app.tasks.models import HumanTask
 from app.workflow.runtime import Run
 
-MAX_VARIABLES_BYTES = 256 * 1024
-
 
 @dataclass(frozen=True)
 class StartRequest:
@@ -70,21 +68,21 @@ def start(session: Session, actor: Actor, request: StartRequest) -> ProcessInsta
         customer_id=customer_id,
         status="running",
         state={},
+        version=0,
         started_by=actor.user_id,
         started_at=utcnow(),
     )
-    session.add(instance)
-    session.flush()
+    run = Run.start(compiled, definition.key, variables, decision_resolver(session))
+    stepping.save(session, instance, run, new=True)
     stepping.history(
         session,
         instance,
         "instance_started",
         user_id=actor.user_id,
+        at=instance.started_at,
         definition_id=definition.id,
         business_key=request.business_key,
     )
-    run = Run.start(compiled, definition.key, variables, decision_resolver(session))
-    stepping.save(session, instance, run, user_id=actor.user_id)
     return instance
 
 

@@ -10,36 +10,30 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
-from app.deployments.definitions import compiled_process, decision_resolver, get_process
-from app.deployments.models import ProcessDefinition
+from app.deployments.definitions import compiled_by_id, decision_resolver
 from app.errors import NotFoundError
 from app.instances.models import HistoryEvent, ProcessInstance, ServiceJob, Timer
 from app.queue import enqueue_after_commit
 from app.tasks.assignment import make_human_task
 from app.tasks.models import HumanTask
-from app.workflow.compiler import CompiledBpmn
 from app.workflow.runtime import Run
 
 
-def lock_instance(session: Session, instance_id: str) -> ProcessInstance:
-    """Row-lock the instance: two requests on one instance are serialized, never lost."""
+def lock_instance(session: Session, instance_id: str | Any) -> ProcessInstance:
+    """Row-lock the instance: two requests on one instance are serialized, never lost.
+
+    `instance_id` may be a scalar subquery (the instance of a task), saving a round trip.
+    """
     instance = session.scalars(
         select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
     ).one_or_none()
     if instance is None:
-        raise NotFoundError(f"process instance {instance_id} not found")
+        raise NotFoundError("process instance not found")
     return instance
 
 
-def definition_of(
-    session: Session, instance: ProcessInstance
-) -> tuple[ProcessDefinition, CompiledBpmn]:
-    row = get_process(session, instance.definition_id)
-    return row, compiled_process(row)
-
-
 def load(session: Session, instance: ProcessInstance) -> Run:
-    _row, compiled = definition_of(session, instance)
+    compiled = compiled_by_id(session, instance.definition_id)
     return Run.restore(compiled, instance.process_key, instance.state, decision_resolver(session))
 
 
@@ -69,15 +63,21 @@ def history(
     )
 
 
-def save(
-    session: Session, instance: ProcessInstance, run: Run, *, user_id: str | None = None
-) -> None:
-    """Write state and rewrite human tasks, timers, service jobs and history from the run."""
+def save(session: Session, instance: ProcessInstance, run: Run, *, new: bool = False) -> None:
+    """Write state and rewrite human tasks, timers, service jobs and history from the run.
+
+    `new` says the instance has no rows yet, so there are no earlier projections to compare.
+    """
     now = utcnow()
     instance.state = run.state()
     instance.variables = run.variables
     instance.active_elements = run.active_element_ids()
     instance.version += 1
+    if new:
+        # Rows below refer to the instance; the unit of work does not order inserts by foreign
+        # keys alone, so the instance goes first, already carrying its state (no second write).
+        session.add(instance)
+        session.flush()
     for record in run.completed:
         if record.kind != "userTask":
             history(
@@ -95,24 +95,28 @@ def save(
         ends = [r.element_id for r in run.completed if r.kind == "endEvent"]
         instance.end_element = ends[-1] if ends else None
         history(session, instance, "instance_completed", element_id=instance.end_element, at=now)
-    _project_human_tasks(session, instance, run, now)
-    _project_timers(session, instance, run, now)
-    _project_service_jobs(session, instance, run)
+    _project_human_tasks(session, instance, run, now, new)
+    _project_timers(session, instance, run, now, new)
+    _project_service_jobs(session, instance, run, new)
     run.completed.clear()
     session.flush()
 
 
 def _project_human_tasks(
-    session: Session, instance: ProcessInstance, run: Run, now: datetime
+    session: Session, instance: ProcessInstance, run: Run, now: datetime, new: bool
 ) -> None:
-    open_rows = {
-        t.id: t
-        for t in session.scalars(
-            select(HumanTask).where(
-                HumanTask.instance_id == instance.id, HumanTask.status == "open"
+    open_rows = (
+        {}
+        if new
+        else {
+            t.id: t
+            for t in session.scalars(
+                select(HumanTask).where(
+                    HumanTask.instance_id == instance.id, HumanTask.status == "open"
+                )
             )
-        )
-    }
+        }
+    )
     ready = {view.id: view for view in run.user_tasks()}
     for task_id, row in open_rows.items():
         if task_id not in ready:
@@ -130,8 +134,6 @@ def _project_human_tasks(
     for task_id, view in ready.items():
         if task_id in open_rows:
             continue
-        if session.get(HumanTask, task_id) is not None:
-            continue
         row = make_human_task(session, instance, run.model.elements[view.element_id], view, now)
         session.add(row)
         history(
@@ -147,13 +149,21 @@ def _project_human_tasks(
         )
 
 
-def _project_timers(session: Session, instance: ProcessInstance, run: Run, now: datetime) -> None:
-    pending = {
-        t.id: t
-        for t in session.scalars(
-            select(Timer).where(Timer.instance_id == instance.id, Timer.status == "pending")
-        )
-    }
+def _project_timers(
+    session: Session, instance: ProcessInstance, run: Run, now: datetime, new: bool
+) -> None:
+    if not run.model.timer_elements:
+        return
+    pending = (
+        {}
+        if new
+        else {
+            t.id: t
+            for t in session.scalars(
+                select(Timer).where(Timer.instance_id == instance.id, Timer.status == "pending")
+            )
+        }
+    )
     waiting = {view.id: view for view in run.timers()}
     for timer_id, row in pending.items():
         if timer_id not in waiting:
@@ -174,11 +184,11 @@ def _project_timers(session: Session, instance: ProcessInstance, run: Run, now: 
             existing.due_at = view.due_at  # a cycle moved on to its next due time
 
 
-def _project_service_jobs(session: Session, instance: ProcessInstance, run: Run) -> None:
+def _project_service_jobs(session: Session, instance: ProcessInstance, run: Run, new: bool) -> None:
     for view in run.service_tasks():
         if view.handler is None:
             continue  # external tasks wait for a worker
-        if session.get(ServiceJob, view.id) is not None:
+        if not new and session.get(ServiceJob, view.id) is not None:
             continue
         session.add(
             ServiceJob(

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.db import utcnow
 from app.errors import ConflictError, NotFoundError, PermissionDeniedError
@@ -55,12 +56,14 @@ def claim(session: Session, actor: Actor, task_id: str) -> HumanTask:
         .values(assignee=actor.user_id, claimed_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    won = result.rowcount
-    session.refresh(task)
-    if not won:
+    if not result.rowcount:
+        session.refresh(task)
         raise ConflictError(
             f"task {task_id} is already claimed by {task.assignee}", code="task_already_claimed"
         )
+    # The row changed behind the ORM's back: mirror the update without issuing another one.
+    set_committed_value(task, "assignee", actor.user_id)
+    set_committed_value(task, "claimed_at", utcnow())
     _history(session, task, "task_claimed", actor)
     return task
 
@@ -84,12 +87,12 @@ def unclaim(session: Session, actor: Actor, task_id: str) -> HumanTask:
 def complete(session: Session, actor: Actor, task_id: str, values: Mapping[str, Any]) -> HumanTask:
     # Lock the instance first, then re-read the task: a second completion waits and then sees
     # the task closed instead of stepping the same state twice.
-    head = session.scalars(select(HumanTask.instance_id).where(HumanTask.id == task_id)).first()
-    if head is None:
-        raise NotFoundError(f"task {task_id} not found")
-    instance = stepping.lock_instance(session, head)
+    owner = select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()
+    try:
+        instance = stepping.lock_instance(session, owner)
+    except NotFoundError:
+        raise NotFoundError(f"task {task_id} not found") from None
     task = get_task(session, task_id)
-    session.refresh(task)
     _open(task)
     if task.assignee != actor.user_id:
         raise PermissionDeniedError(
@@ -118,7 +121,7 @@ def complete(session: Session, actor: Actor, task_id: str, values: Mapping[str, 
         at=now,
         fields=sorted(typed),
     )
-    stepping.save(session, instance, run, user_id=actor.user_id)
+    stepping.save(session, instance, run)
     return task
 
 
@@ -133,4 +136,3 @@ def _history(session: Session, task: HumanTask, kind: str, actor: Actor) -> None
             user_id=actor.user_id,
         )
     )
-    session.flush()

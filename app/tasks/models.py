@@ -39,9 +39,7 @@ class HumanTask(Base):
     claimed_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(64))
-    candidates: Mapped[list[TaskCandidate]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin"
-    )
+    candidates: Mapped[list[TaskCandidate]] = relationship(cascade="all, delete-orphan")
 
     @property
     def candidate_groups(self) -> list[str]:

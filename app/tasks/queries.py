@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.errors import InvalidInputError
 from app.identity.actor import Actor
@@ -91,7 +91,12 @@ def list_tasks(session: Session, actor: Actor, f: TaskFilter) -> tuple[list[Huma
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     column = SORTS[f.sort]
     ordered = column.asc().nulls_last() if f.order == "asc" else column.desc().nulls_last()
-    rows = session.scalars(query.order_by(ordered, HumanTask.id).limit(f.limit).offset(f.offset))
+    rows = session.scalars(
+        query.options(selectinload(HumanTask.candidates))
+        .order_by(ordered, HumanTask.id)
+        .limit(f.limit)
+        .offset(f.offset)
+    )
     return list(rows), total
 
 
@@ -113,13 +118,13 @@ def form_and_variables(
     session: Session, task: HumanTask
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The task's form (typed, with defaults and constraints) and the instance's variables."""
+    from app.deployments.definitions import compiled_by_id
     from app.instances.models import ProcessInstance
-    from app.instances.stepping import definition_of
 
     instance = session.get(ProcessInstance, task.instance_id)
     if instance is None:
         return [], {}
     variables = dict(instance.variables)
-    _row, compiled = definition_of(session, instance)
+    compiled = compiled_by_id(session, instance.definition_id)
     element = compiled.process(instance.process_key).elements.get(task.element_id)
     return (forms.describe(element.form, variables) if element else []), variables

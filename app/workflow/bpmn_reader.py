@@ -117,6 +117,7 @@ class _Reader:
         start_form: tuple[FormField, ...] = ()
         initiator: str | None = None
         decision_refs: list[str] = []
+        timers: list[str] = []
         executable = proc.get("isExecutable") == "true"
         for node in proc.iter():
             kind = _local(node)
@@ -127,6 +128,9 @@ class _Reader:
                 self.read_condition(node)
             elif kind == "timerEventDefinition":
                 self.read_timer(node)
+                event = node.getparent()
+                if event is not None and event.get("id"):
+                    timers.append(event.get("id") or "")
             elif kind == "multiInstanceLoopCharacteristics":
                 self.read_multi_instance(node)
             elif kind in ("taskListener", "executionListener"):
@@ -156,6 +160,7 @@ class _Reader:
             start_form=start_form,
             initiator_variable=initiator,
             decision_refs=tuple(decision_refs),
+            timer_elements=tuple(timers),
         )
 
     def read_condition(self, flow: etree._Element) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,13 +125,14 @@ class CompiledCache:
         self._size = size
         self._lock = threading.Lock()
 
-    def get(self, digest: str, content: bytes, filename: str) -> Compiled:
+    def get(self, digest: str, content: bytes | Callable[[], bytes], filename: str) -> Compiled:
         with self._lock:
             hit = self._items.get(digest)
             if hit is not None:
                 self._items.move_to_end(digest)
                 return hit
-        compiled = compile_model(content, filename, max_bytes=max(len(content), 1))
+        data = content() if callable(content) else content
+        compiled = compile_model(data, filename, max_bytes=max(len(data), 1))
         with self._lock:
             self._items[digest] = compiled
             while len(self._items) > self._size:

@@ -69,6 +69,7 @@ class ProcessModel:
     start_form: tuple[FormField, ...] = ()
     initiator_variable: str | None = None
     decision_refs: tuple[str, ...] = ()
+    timer_elements: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
