@@ -23,7 +23,7 @@ seed: migrate
 	CORPFLOW_DEPLOY_ON_STARTUP=false $(BIN)/flask --app wsgi seed-demo
 
 run: seed
-	$(BIN)/flask --app wsgi deploy
+	CORPFLOW_DEPLOY_ON_STARTUP=false $(BIN)/flask --app wsgi deploy
 	@echo "corpflow on http://$(HOST):$(PORT)  (OpenAPI: /openapi.json, Swagger UI: /docs)"
 	$(BIN)/gunicorn --workers 1 --threads 8 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 

@@ -55,4 +55,6 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     cli.register(app)
     if settings.deploy_on_startup:
         cli.deploy_models(services)
+    if settings.job_mode == "thread":
+        services.queue.start_sweeper()
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from sqlalchemy.exc import IntegrityError
 
 from app.context import Services
 from app.db import Base, transaction
@@ -14,10 +15,17 @@ from app.identity.users import seed_demo_staff
 
 def deploy_models(services: Services) -> None:
     settings = services.settings
-    with transaction(services.sessions) as session:
-        result = deploy_directories(
-            session, SYSTEM, settings.model_dirs, max_bytes=settings.max_model_bytes
-        )
+    try:
+        with transaction(services.sessions) as session:
+            result = deploy_directories(
+                session, SYSTEM, settings.model_dirs, max_bytes=settings.max_model_bytes
+            )
+    except IntegrityError:
+        # Another process (gunicorn worker) stored the same new version first: read it back.
+        with transaction(services.sessions) as session:
+            result = deploy_directories(
+                session, SYSTEM, settings.model_dirs, max_bytes=settings.max_model_bytes
+            )
     for file in result.files:
         for row, created in file.definitions:
             state = "deployed" if created else "unchanged"
@@ -62,5 +70,6 @@ def register(app: Flask) -> None:
                 "set CORPFLOW_REDIS_URL to run an rq worker; without "
                 "Redis, jobs run inside the API process"
             )
+        services.queue.start_sweeper()
         connection = Redis.from_url(services.settings.redis_url)
         Worker([Queue("corpflow", connection=connection)], connection=connection).work(burst=burst)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +22,32 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 JOBS = frozenset({"run_service_task"})
+# A pending job older than this has lost its queue entry (a crash between commit and enqueue,
+# a restarted dispatcher, a flushed Redis): the sweeper sends it again.
+SWEEP_AFTER = timedelta(seconds=30)
+
+
+def sweep() -> int:
+    """Re-send service jobs still pending after SWEEP_AFTER; returns how many were re-sent.
+
+    The database is the truth about pending work; a re-sent job that already ran does nothing.
+    """
+    services = current()
+    cutoff = utcnow() - SWEEP_AFTER
+    with transaction(services.sessions) as session:
+        ids = list(
+            session.scalars(
+                select(ServiceJob.id)
+                .where(ServiceJob.status == "pending", ServiceJob.created_at < cutoff)
+                .order_by(ServiceJob.created_at)
+                .limit(500)
+            )
+        )
+    for task_id in ids:
+        services.queue.dispatch(("run_service_task", (task_id,)))
+    if ids:
+        log.warning("swept %d pending service jobs", len(ids))
+    return len(ids)
 
 
 def run_service_task(task_id: str) -> None:

@@ -40,6 +40,8 @@ class JobQueue:
         self._thread: threading.Thread | None = None
         self._rq_queue: Any = None
         self._lock = threading.Lock()
+        self._sweeper: threading.Thread | None = None
+        self._stop = threading.Event()
 
     def bind(self, sessions: sessionmaker[Session]) -> None:
         """Attach the after-commit / after-rollback hooks to every session of the factory."""
@@ -95,6 +97,23 @@ class JobQueue:
                     target=self._loop, name="corpflow-jobs", daemon=True
                 )
                 self._thread.start()
+
+    def start_sweeper(self, interval: float = 30.0) -> None:
+        """Periodically re-send pending work whose queue entry was lost (see jobs.sweep)."""
+        if self._sweeper is not None:
+            return
+
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                try:
+                    from app import jobs
+
+                    jobs.sweep()
+                except Exception:  # the sweeper must outlive a database hiccup
+                    log.exception("sweep failed")
+
+        self._sweeper = threading.Thread(target=loop, name="corpflow-sweeper", daemon=True)
+        self._sweeper.start()
 
     def _loop(self) -> None:
         while True:

@@ -10,8 +10,15 @@ from flask_smorest import Blueprint
 
 from api.auth import current_actor
 from api.session import db_session
-from api.v1.bodies import page, paged
-from api.v1.schemas import DefinitionArgs, DefinitionOut, DeploymentOut
+from api.v1.bodies import page, paged, raw
+from api.v1.schemas import (
+    DefinitionArgs,
+    DefinitionOut,
+    DeploymentDetail,
+    DeploymentOut,
+    DeploymentSummary,
+    PageArgs,
+)
 from app.deployments import definitions
 from app.deployments.deploy import DeploymentResult, deploy
 from app.errors import InvalidInputError
@@ -46,6 +53,16 @@ def deployment_body(result: DeploymentResult) -> dict[str, Any]:
 
 @blp.route("/deployments")
 class Deployments(MethodView):
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, paged(DeploymentSummary))
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Deployments, newest first, with their lint reports."""
+        current_actor()
+        rows, total = definitions.list_deployments(
+            db_session(), limit=args["limit"], offset=args["offset"]
+        )
+        return page(rows, total, args)
+
     @blp.response(201, DeploymentOut)
     def post(self) -> Any:
         """Deploy one or more .bpmn/.dmn files (multipart); all or nothing, with a lint report.
@@ -77,6 +94,18 @@ class Deployments(MethodView):
         )
         session.commit()
         return deployment_body(result)
+
+
+@blp.route("/deployments/<deployment_id>")
+class DeploymentItem(MethodView):
+    @blp.response(200, DeploymentDetail)
+    def get(self, deployment_id: str) -> dict[str, Any]:
+        """One deployment and the definitions it created."""
+        current_actor()
+        row, created = definitions.get_deployment(db_session(), deployment_id)
+        body = raw(row, DeploymentSummary)
+        body["definitions"] = created
+        return body
 
 
 @blp.route("/process-definitions")

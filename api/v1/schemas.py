@@ -49,6 +49,19 @@ class DefinitionOut(Schema):
     created_at = fields.DateTime()
 
 
+class DeploymentSummary(Schema):
+    id = fields.String()
+    name = fields.String()
+    source = fields.String(allow_none=True)
+    deployed_by = fields.String(allow_none=True)
+    deployed_at = fields.DateTime()
+    report = fields.Dict()
+
+
+class DeploymentDetail(DeploymentSummary):
+    definitions = fields.List(fields.Nested(lambda: DefinitionOut()))
+
+
 class DeployedFileOut(Schema):
     filename = fields.String()
     kind = fields.String()

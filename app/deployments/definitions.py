@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
-from app.deployments.models import DecisionDefinition, ProcessDefinition
+from app.deployments.models import DecisionDefinition, Deployment, ProcessDefinition
 from app.errors import EngineError, NotFoundError
 from app.workflow.compiler import CACHE, CompiledBpmn, CompiledDmn
 from app.workflow.dmn import Decision
@@ -116,3 +117,29 @@ def decision_resolver(session: Session) -> Callable[[str], tuple[Decision, Mappi
         return compiled.dmn.decisions[key], compiled.dmn.decisions
 
     return resolve
+
+
+def list_deployments(
+    session: Session, *, limit: int = 50, offset: int = 0
+) -> tuple[list[Deployment], int]:
+    total = session.scalar(select(func.count()).select_from(Deployment)) or 0
+    rows = session.scalars(
+        select(Deployment)
+        .order_by(Deployment.deployed_at.desc(), Deployment.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows), total
+
+
+def get_deployment(session: Session, deployment_id: str) -> tuple[Deployment, list[Any]]:
+    """A deployment and the definitions it created."""
+    row = session.get(Deployment, deployment_id)
+    if row is None:
+        raise NotFoundError(f"deployment {deployment_id} not found")
+    created: list[Any] = []
+    for model in (ProcessDefinition, DecisionDefinition):
+        created += session.scalars(
+            select(model).where(model.deployment_id == deployment_id).order_by(model.key)
+        )
+    return row, created

@@ -17,6 +17,7 @@ from app.queue import enqueue_after_commit
 from app.tasks.assignment import make_human_task
 from app.tasks.models import HumanTask
 from app.workflow.runtime import Run
+from handlers import registry as handler_registry
 
 
 def lock_instance(session: Session, instance_id: str | Any) -> ProcessInstance:
@@ -186,7 +187,10 @@ def _project_timers(
 
 def _project_service_jobs(session: Session, instance: ProcessInstance, run: Run, new: bool) -> None:
     for view in run.service_tasks():
-        if view.handler is None:
+        name = view.handler
+        if name is None and view.external_topic and handler_registry.get(view.external_topic):
+            name = view.external_topic  # a topic corpflow serves itself
+        if name is None:
             continue  # external tasks wait for a worker
         if not new and session.get(ServiceJob, view.id) is not None:
             continue
@@ -195,7 +199,7 @@ def _project_service_jobs(session: Session, instance: ProcessInstance, run: Run,
                 id=view.id,
                 instance_id=instance.id,
                 element_id=view.element_id,
-                handler=view.handler,
+                handler=name,
             )
         )
         enqueue_after_commit(session, "run_service_task", view.id)

@@ -190,6 +190,9 @@ class Run:
         return task
 
     def _record(self, task: Any) -> None:
+        # The engine also reports tasks that only started (service tasks wait in STARTED).
+        if task.state != TaskState.COMPLETED:
+            return
         spec = task.task_spec
         info = self.model.elements.get(spec.bpmn_id or "")
         if info is not None:
