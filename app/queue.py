@@ -65,7 +65,7 @@ class JobQueue:
             self._inbox.put(job)
         else:
             self._rq().enqueue(
-                f"app.jobs.{name}", *ids, job_timeout=300, job_id=f"{name}:{':'.join(ids)}"
+                f"app.jobs.{name}", *ids, job_timeout=300, job_id=f"{name}--{'--'.join(ids)}"
             )
 
     def retry_later(self, name: str, *ids: str, delay: float) -> None:

@@ -1,0 +1,34 @@
+"""The rq path: a job sent after commit is run by a real rq worker against real Redis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.testing import FlaskClient
+from redis import Redis
+from rq import Queue, SimpleWorker
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.instances.models import ServiceJob
+from app.queue import JobQueue
+from tests.app.test_jobs import _approve_without_enqueue, _facilities
+
+
+def test_rq_worker_runs_service_job_once(
+    client: FlaskClient, credit_models: Any, sessions: sessionmaker[Session], redis_url: str
+) -> None:
+    connection = Redis.from_url(redis_url)
+    connection.flushdb()
+    instance_id, job_id = _approve_without_enqueue(client, sessions)
+    queue = JobQueue("rq", redis_url)
+    queue.dispatch(("run_service_task", (job_id,)))
+    queue.dispatch(("run_service_task", (job_id,)))  # a duplicate delivery, as after a sweep
+    rq_queue = Queue("corpflow", connection=connection)
+    assert rq_queue.count == 2
+    SimpleWorker([rq_queue], connection=connection).work(burst=True)
+    assert _facilities(sessions, instance_id) == 1
+    with sessions() as session:
+        job = session.get(ServiceJob, job_id)
+        assert job is not None and job.status == "done"
+        assert job.attempts == 1  # the second delivery found the work done
+    connection.flushdb()
