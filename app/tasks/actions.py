@@ -27,7 +27,7 @@ def get_task(session: Session, task_id: str) -> HumanTask:
 
 
 def check_four_eyes(task: HumanTask, actor: Actor) -> None:
-    if actor.user_id not in (task.excluded_users or []):
+    if actor.user_id not in task.excluded_users:
         return
     raise PermissionDeniedError(
         f"审贷分离 (four-eyes): {actor.user_id} started this application or already performed an "

@@ -126,15 +126,21 @@ def make_human_task(
             now,
             f"element '{element.id}': camunda:followUpDate",
         ),
-        excluded_users=excluded_users(session, instance, element),
         created_at=now,
         claimed_at=now if assignee else None,
     )
-    task.candidates = [
-        TaskCandidate(kind="group", identity=g)
-        for g in _identities(_evaluate(element, "candidateGroups", data))
-    ] + [
-        TaskCandidate(kind="user", identity=u)
-        for u in _identities(_evaluate(element, "candidateUsers", data))
-    ]
+    task.candidates = (
+        [
+            TaskCandidate(kind="group", identity=g)
+            for g in _identities(_evaluate(element, "candidateGroups", data))
+        ]
+        + [
+            TaskCandidate(kind="user", identity=u)
+            for u in _identities(_evaluate(element, "candidateUsers", data))
+        ]
+        + [
+            TaskCandidate(kind="excluded", identity=u)
+            for u in excluded_users(session, instance, element)
+        ]
+    )
     return task

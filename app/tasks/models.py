@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -33,8 +32,6 @@ class HumanTask(Base):
     due_at: Mapped[datetime | None]
     follow_up_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | completed | cancelled
-    # 审贷分离: users who may not claim or complete this task (initiator, earlier performers).
-    excluded_users: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
@@ -49,6 +46,11 @@ class HumanTask(Base):
     def candidate_users(self) -> list[str]:
         return sorted(c.identity for c in self.candidates if c.kind == "user")
 
+    @property
+    def excluded_users(self) -> list[str]:
+        """审贷分离: users who may not claim or complete this task."""
+        return sorted(c.identity for c in self.candidates if c.kind == "excluded")
+
 
 class TaskCandidate(Base):
     __tablename__ = "task_candidate"
@@ -57,5 +59,6 @@ class TaskCandidate(Base):
     task_id: Mapped[str] = mapped_column(
         ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True
     )
-    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # group | user
+    # group | user (candidates) | excluded (four-eyes: may not take the task)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
     identity: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -35,6 +35,14 @@ class TaskFilter:
     offset: int = 0
 
 
+def _not_excluded(actor: Actor) -> Any:
+    return ~exists().where(
+        TaskCandidate.task_id == HumanTask.id,
+        TaskCandidate.kind == "excluded",
+        TaskCandidate.identity == actor.user_id,
+    )
+
+
 def _candidate_clause(actor: Actor) -> Any:
     groups = exists().where(
         TaskCandidate.task_id == HumanTask.id,
@@ -67,7 +75,10 @@ def list_tasks(session: Session, actor: Actor, f: TaskFilter) -> tuple[list[Huma
     if f.assigned_to_me:
         query = query.where(HumanTask.assignee == actor.user_id)
     if f.candidate_for_me:
-        query = query.where(HumanTask.assignee.is_(None), _candidate_clause(actor))
+        # Only what I may really claim: 审贷分离 exclusions are left out.
+        query = query.where(
+            HumanTask.assignee.is_(None), _candidate_clause(actor), _not_excluded(actor)
+        )
     if f.candidate_group:
         query = query.where(
             exists().where(

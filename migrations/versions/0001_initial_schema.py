@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 23:01:31.784652
+Create Date: 2026-11-28 23:25:17.019657
 """
 
 from __future__ import annotations
@@ -197,7 +197,6 @@ def upgrade() -> None:
     sa.Column('due_at', app.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('follow_up_at', app.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('excluded_users', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('created_at', app.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('claimed_at', app.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('completed_at', app.db.UtcDateTime(timezone=True), nullable=True),

@@ -38,6 +38,10 @@ def test_four_eyes_initiator_cannot_review(
     )
     assert started.status_code == 201, started.get_json()
     task = started.get_json()["open_tasks"][0]
+    claimable = client.get("/api/v1/tasks?candidate_for_me=true", headers=both).get_json()
+    assert task["id"] not in [t["id"] for t in claimable["items"]]
+    reviewer_view = client.get("/api/v1/tasks?candidate_for_me=true", headers=STAFF["reviewer"])
+    assert task["id"] in [t["id"] for t in reviewer_view.get_json()["items"]]
     response = client.post(f"/api/v1/tasks/{task['id']}/claim", headers=both)
     assert response.status_code == 403
     body = response.get_json()
