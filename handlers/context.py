@@ -9,9 +9,18 @@ from typing import Any, Protocol
 
 
 class FacilityStore(Protocol):
-    def create_facility(self, *, idempotency_key: str, customer_id: str, product: str,
-                        amount: Decimal, currency: str, term_months: int, guarantee_type: str,
-                        approver_group: str | None) -> str:
+    def create_facility(
+        self,
+        *,
+        idempotency_key: str,
+        customer_id: str,
+        product: str,
+        amount: Decimal,
+        currency: str,
+        term_months: int,
+        guarantee_type: str,
+        approver_group: str | None,
+    ) -> str:
         """Create the facility once per idempotency key; return its id."""
         ...
 
