@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import CursorResult, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.db import utcnow
@@ -20,7 +20,7 @@ from app.tasks.queries import is_candidate
 
 
 def get_task(session: Session, task_id: str) -> HumanTask:
-    task = session.get(HumanTask, task_id)
+    task = session.get(HumanTask, task_id, options=[joinedload(HumanTask.candidates)])
     if task is None:
         raise NotFoundError(f"task {task_id} not found")
     return task

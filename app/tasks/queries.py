@@ -99,16 +99,20 @@ def list_tasks(session: Session, actor: Actor, f: TaskFilter) -> tuple[list[Huma
         query = query.where(HumanTask.due_at > f.due_after)
     if f.min_priority is not None:
         query = query.where(HumanTask.priority >= f.min_priority)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     column = SORTS[f.sort]
     ordered = column.asc().nulls_last() if f.order == "asc" else column.desc().nulls_last()
-    rows = session.scalars(
-        query.options(selectinload(HumanTask.candidates))
+    # The total rides along with the page (a window count) instead of a second query.
+    page = session.execute(
+        query.add_columns(func.count().over().label("total"))
+        .options(selectinload(HumanTask.candidates))
         .order_by(ordered, HumanTask.id)
         .limit(f.limit)
         .offset(f.offset)
-    )
-    return list(rows), total
+    ).all()
+    if page:
+        return [row[0] for row in page], int(page[0][1])
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return [], total
 
 
 def is_candidate(task: HumanTask, actor: Actor) -> bool:

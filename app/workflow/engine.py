@@ -172,10 +172,25 @@ def dump_state(workflow: BpmnWorkflow) -> dict[str, Any]:
 def _ordered_tasks(dct: dict[str, Any], *, to_list: bool) -> None:
     # A task's data is stored as a delta against its parent, so parents must be restored first.
     # PostgreSQL's JSONB does not keep object key order: keep the tasks as an ordered list.
-    if to_list and isinstance(dct.get("tasks"), dict):
-        dct["tasks"] = list(dct["tasks"].values())
-    elif not to_list and isinstance(dct.get("tasks"), list):
-        dct["tasks"] = {task["id"]: task for task in dct["tasks"]}
+    tasks = dct.get("tasks")
+    if to_list and isinstance(tasks, dict):
+        dct["tasks"] = list(tasks.values())
+    elif not to_list:
+        by_id = {t["id"]: t for t in tasks} if isinstance(tasks, list) else dict(tasks or {})
+        # Walk the tree from the root so every parent precedes its children, whatever order
+        # the stored form had (a mapping from JSONB is sorted by key, not by tree).
+        ordered: dict[str, Any] = {}
+        pending = [dct["root"]]
+        while pending:
+            task_id = pending.pop(0)
+            task = by_id.get(task_id)
+            if task is None or task_id in ordered:
+                continue
+            ordered[task_id] = task
+            pending.extend(task.get("children", []))
+        for task_id, task in by_id.items():
+            ordered.setdefault(task_id, task)
+        dct["tasks"] = ordered
 
 
 def load_state(

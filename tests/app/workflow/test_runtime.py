@@ -122,15 +122,6 @@ def test_run_state_round_trips_through_postgresql_jsonb(session: Session) -> Non
     assert restored.is_completed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "load_state accepts `tasks` as a mapping (Spiff's native form, and the form states had "
-        "before 'fix JSONB task order') but restores data deltas in the mapping's iteration "
-        "order instead of parent-first, so a mapping in JSONB order (sorted by id) or any "
-        "child-first order silently loses variables: the task at 'big' restores with data {}"
-    ),
-)
 def test_run_restore_from_tasks_mapping_in_any_order_keeps_variables() -> None:
     model = compiled("exclusive_gateway")
     state = json.loads(json.dumps(at_big_task(model).state()))
