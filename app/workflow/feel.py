@@ -5,10 +5,10 @@ from __future__ import annotations
 import keyword
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from app.workflow.expressions import ExpressionError, compile_expression
 from app.workflow.juel import translate_juel
+from app.workflow.token_stream import Token, TokenStream
 
 _TOKEN = re.compile(
     r"""(?P<space>\s+)
@@ -55,12 +55,6 @@ _FUNCTIONS: dict[str, tuple[Callable[[list[str]], str], tuple[int, ...]]] = {
     "now": _call("now()", (0,)),
     "today": _call("today()", (0,)),
 }
-
-
-@dataclass(frozen=True)
-class _Token:
-    kind: str  # "number" | "string" | "func" | "name" | "op" | "end"
-    text: str
 
 
 class _FeelError(Exception):
@@ -122,8 +116,8 @@ def _verified(original: str, translate: Callable[[], str]) -> str:
     return result
 
 
-def _tokenize(text: str) -> list[_Token]:
-    tokens: list[_Token] = []
+def _tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
     pos = 0
     while pos < len(text):
         match = _TOKEN.match(text, pos)
@@ -133,8 +127,8 @@ def _tokenize(text: str) -> list[_Token]:
         kind = match.lastgroup or ""
         if kind != "space":
             value = " ".join(match.group().split()) if kind == "func" else match.group()
-            tokens.append(_Token(kind, value))
-    tokens.append(_Token("end", ""))
+            tokens.append(Token(kind, value))
+    tokens.append(Token("end", ""))
     return tokens
 
 
@@ -150,22 +144,12 @@ def _string_value(token: str) -> str:
     return re.sub(r"\\(u[0-9a-fA-F]{4}|.)", unescape, token[1:-1])
 
 
-class _Parser:
+class _Parser(TokenStream):
     """Recursive descent over the FEEL subset; emits fully parenthesised corpflow source."""
 
-    def __init__(self, tokens: list[_Token], input_name: str | None) -> None:
-        self.tokens = tokens
-        self.pos = 0
+    def __init__(self, tokens: list[Token], input_name: str | None) -> None:
+        super().__init__(tokens)
         self.input_name = input_name
-
-    @property
-    def peek(self) -> _Token:
-        return self.tokens[self.pos]
-
-    def take(self) -> _Token:
-        token = self.tokens[self.pos]
-        self.pos += 1
-        return token
 
     def at(self, text: str, offset: int = 0) -> bool:
         token = self.tokens[min(self.pos + offset, len(self.tokens) - 1)]
@@ -312,14 +296,7 @@ class _Parser:
         return result
 
     def arguments(self) -> list[str]:
-        self.expect("(")
-        args: list[str] = []
-        if self.accept(")") is None:
-            args.append(self.expression())
-            while self.accept(",") is not None:
-                args.append(self.expression())
-            self.expect(")")
-        return args
+        return self.comma_list(self.expression)
 
     def name(self, text: str) -> str:
         if text in _UNSUPPORTED_WORDS:

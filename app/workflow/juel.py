@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import keyword
 import re
-from dataclasses import dataclass
 from typing import ClassVar
 
 from app.workflow.expression_functions import OperationError, parse_datetime, parse_iso_duration
 from app.workflow.expressions import ExpressionError, compile_expression
+from app.workflow.token_stream import Token, TokenStream
 
 _TOKEN = re.compile(
     r"""(?P<space>\s+)
@@ -46,12 +46,6 @@ _DATE_METHODS = {
 } | {"plusMinutes", "plusSeconds", "minusMinutes", "minusSeconds", "toDate"}
 _FUNCTION_METHODS = {"contains": "contains", "isEmpty": "is_empty", "size": "len", "length": "len"}
 _COMPARISONS = ("==", "!=", "<", ">", "<=", ">=")
-
-
-@dataclass(frozen=True)
-class _Token:
-    kind: str  # "number" | "string" | "name" | "op" | "end"
-    text: str
 
 
 class _JuelError(Exception):
@@ -139,9 +133,9 @@ def _translate_template(text: str) -> str:
     return " + ".join(repr(v) if k == "lit" else f"str({v})" for k, v in parts)
 
 
-def _tokenize(text: str, pos: int) -> tuple[list[_Token], int]:
+def _tokenize(text: str, pos: int) -> tuple[list[Token], int]:
     """Tokenize from `pos` up to the `}` closing the expression; return tokens and end."""
-    tokens: list[_Token] = []
+    tokens: list[Token] = []
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if match is None:
@@ -151,13 +145,13 @@ def _tokenize(text: str, pos: int) -> tuple[list[_Token], int]:
         if kind == "space":
             continue
         if kind == "op" and value == "}":
-            tokens.append(_Token("end", ""))
+            tokens.append(Token("end", ""))
             return tokens, pos
         if kind == "op" and value in {"{", "=", ";", "->"}:
             raise _JuelError(f"'{value}' (assignment, lambda or map literal) is not supported")
         if kind == "name" and value in _WORD_OPS:
             kind, value = "op", _WORD_OPS[value]
-        tokens.append(_Token(kind, value))
+        tokens.append(Token(kind, value))
     raise _JuelError("missing closing '}'")
 
 
@@ -166,21 +160,8 @@ def _string_value(token: str) -> str:
     return re.sub(r"\\(.)", r"\1", body)
 
 
-class _Parser:
+class _Parser(TokenStream):
     """Recursive descent over JUEL's grammar; output is fully parenthesised Python."""
-
-    def __init__(self, tokens: list[_Token]) -> None:
-        self.tokens = tokens
-        self.pos = 0
-
-    @property
-    def peek(self) -> _Token:
-        return self.tokens[self.pos]
-
-    def take(self) -> _Token:
-        token = self.tokens[self.pos]
-        self.pos += 1
-        return token
 
     def accept(self, *ops: str) -> str | None:
         if self.peek.kind == "op" and self.peek.text in ops:
@@ -281,14 +262,7 @@ class _Parser:
         raise _JuelError(f"the '{owner}' object is not available in corpflow expressions")
 
     def arguments(self) -> list[str]:
-        self.expect("(")
-        args: list[str] = []
-        if self.accept(")") is None:
-            args.append(self.ternary())
-            while self.accept(",") is not None:
-                args.append(self.ternary())
-            self.expect(")")
-        return args
+        return self.comma_list(self.ternary)
 
     def identifier(self, name: str) -> str:
         if "$" in name or name.startswith("_") or keyword.iskeyword(name):

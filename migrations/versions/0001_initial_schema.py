@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 23:25:17.019657
+Create Date: 2026-11-28 23:30:26.985750
 """
 
 from __future__ import annotations
@@ -91,7 +91,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('decision_definition', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_decision_definition_content_hash'), ['content_hash'], unique=False)
-        batch_op.create_index('ix_decision_definition_key_version', ['key', 'version'], unique=False)
 
     op.create_table('facility',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -138,7 +137,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('process_definition', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_process_definition_content_hash'), ['content_hash'], unique=False)
-        batch_op.create_index(batch_op.f('ix_process_definition_key'), ['key'], unique=False)
 
     op.create_table('process_instance',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -312,7 +310,6 @@ def downgrade() -> None:
 
     op.drop_table('process_instance')
     with op.batch_alter_table('process_definition', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_process_definition_key'))
         batch_op.drop_index(batch_op.f('ix_process_definition_content_hash'))
 
     op.drop_table('process_definition')
@@ -325,7 +322,6 @@ def downgrade() -> None:
 
     op.drop_table('facility')
     with op.batch_alter_table('decision_definition', schema=None) as batch_op:
-        batch_op.drop_index('ix_decision_definition_key_version')
         batch_op.drop_index(batch_op.f('ix_decision_definition_content_hash'))
 
     op.drop_table('decision_definition')
