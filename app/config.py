@@ -30,6 +30,15 @@ class Settings:
     auth_cache_seconds: int = 60
     log_level: str = "INFO"
     sql_echo: bool = False
+    # The bank's local time zone: working days and "end of day" are counted in it.
+    timezone: str = "Asia/Shanghai"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "corpflow@localhost"
+    smtp_timeout_seconds: float = 10.0
+    # HMAC-SHA256 key for signing webhook bodies (X-Corpflow-Signature: sha256=<hex>).
+    webhook_secret: str | None = None
+    webhook_timeout_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -49,4 +58,9 @@ class Settings:
             auth_cache_seconds=int(get("AUTH_CACHE_SECONDS") or cls.auth_cache_seconds),
             log_level=get("LOG_LEVEL") or cls.log_level,
             sql_echo=_bool(get("SQL_ECHO"), False),
+            timezone=get("TIMEZONE") or cls.timezone,
+            smtp_host=get("SMTP_HOST"),
+            smtp_port=int(get("SMTP_PORT") or cls.smtp_port),
+            smtp_from=get("SMTP_FROM") or cls.smtp_from,
+            webhook_secret=get("WEBHOOK_SECRET"),
         )
