@@ -4,9 +4,13 @@ from app.customers import models as customers_models
 from app.deployments import models as deployments_models
 from app.identity import models as identity_models
 from app.instances import models as instances_models
+from app.notifications import models as notifications_models
 from app.tasks import models as tasks_models
+from app.workdays import models as workdays_models
 
 __all__ = [
+    "notifications_models",
+    "workdays_models",
     "customers_models",
     "deployments_models",
     "identity_models",

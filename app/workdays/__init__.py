@@ -1,0 +1,1 @@
+"""workdays (being written)."""

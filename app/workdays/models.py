@@ -1,0 +1,1 @@
+"""workdays tables (being written)."""
