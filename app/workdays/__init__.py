@@ -1,1 +1,1 @@
-"""workdays (being written)."""
+"""The bank's working-day calendar: official years as data, the `holidays` package as estimate."""
