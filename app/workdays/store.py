@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import logging
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -161,7 +162,7 @@ def list_years(
             select(CalendarDay.year, CalendarDay.kind, func.count()).group_by(
                 CalendarDay.year, CalendarDay.kind
             )
-        ).tuples()
+        )
     }
     years = sorted(set(range(FIRST_LISTED_YEAR, today.year + 2)) | set(rows))
     return [
@@ -179,7 +180,7 @@ def calendar_from_db(session: Session, timezone: str = DEFAULT_TIMEZONE) -> Work
     }
     for day, year, kind in session.execute(
         select(CalendarDay.day, CalendarDay.year, CalendarDay.kind)
-    ).tuples():
+    ):
         if year in official:
             official[year][0 if kind == OFF else 1].add(day)
     return WorkingCalendar(official, timezone)
@@ -187,6 +188,7 @@ def calendar_from_db(session: Session, timezone: str = DEFAULT_TIMEZONE) -> Work
 
 _lock = threading.Lock()
 _current: WorkingCalendar | None = None
+_refreshed_at = 0.0  # time.monotonic() of the last refresh; 0: never
 
 
 def current_calendar() -> WorkingCalendar:
@@ -206,17 +208,28 @@ def refresh_calendar(session: Session, timezone: str = DEFAULT_TIMEZONE) -> Work
 
     Refreshes are serialized so an older read cannot replace a newer one; readers never wait.
     """
-    global _current
+    global _current, _refreshed_at
     with _lock:
         _current = calendar_from_db(session, timezone)
+        _refreshed_at = time.monotonic()
         return _current
+
+
+def refresh_if_stale(
+    session: Session, timezone: str = DEFAULT_TIMEZONE, max_age_seconds: float = 300.0
+) -> WorkingCalendar:
+    """Refresh when this process has not for `max_age_seconds`: other processes' loads arrive."""
+    if _current is not None and time.monotonic() - _refreshed_at < max_age_seconds:
+        return _current
+    return refresh_calendar(session, timezone)
 
 
 def replace_calendar(calendar: WorkingCalendar | None) -> WorkingCalendar | None:
     """Install `calendar` (None: back to estimate-only) and return the previous one (tests)."""
-    global _current
+    global _current, _refreshed_at
     with _lock:
         previous, _current = _current, calendar
+        _refreshed_at = time.monotonic() if calendar is not None else 0.0
         return previous
 
 
