@@ -72,4 +72,6 @@ def register(app: Flask) -> None:
             )
         services.queue.start_sweeper()
         connection = Redis.from_url(services.settings.redis_url)
-        Worker([Queue("corpflow", connection=connection)], connection=connection).work(burst=burst)
+        Worker([Queue("corpflow", connection=connection)], connection=connection).work(
+            burst=burst, with_scheduler=True
+        )

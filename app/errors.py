@@ -58,6 +58,6 @@ class ModelError(InvalidInputError):
 
 
 class EngineError(DomainError):
-    """The engine failed while stepping an instance (becomes an incident)."""
+    """The engine cannot continue the instance; the request that tried changed nothing."""
 
     code = "engine_error"

@@ -68,6 +68,10 @@ def run_service_task(task_id: str) -> None:
             _fail(session, job, f"no handler is registered under '{job.handler}'")
             return
         run = stepping.load(session, instance)
+        if job.id not in {view.id for view in run.service_tasks()}:
+            job.status = "cancelled"  # the task is no longer waiting: never call the handler
+            job.done_at = utcnow()
+            return
         context = HandlerContext(
             instance_id=instance.id,
             task_id=job.id,

@@ -9,11 +9,11 @@ from app.tasks import models as tasks_models
 from app.workdays import models as workdays_models
 
 __all__ = [
-    "notifications_models",
-    "workdays_models",
     "customers_models",
     "deployments_models",
     "identity_models",
     "instances_models",
+    "notifications_models",
     "tasks_models",
+    "workdays_models",
 ]

@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from api.auth import current_actor
 from api.session import db_session
 from api.v1.calendar_schemas import (
+    CalendarFileIn,
     CalendarYearIn,
     CalendarYearList,
     CalendarYearOut,
@@ -71,15 +72,12 @@ class CalendarYearItem(MethodView):
 
 @blp.route("/years/<int:year>/file")
 class CalendarYearFile(MethodView):
+    @blp.arguments(CalendarFileIn, location="files")
     @blp.response(200, CalendarYearOut)
-    def post(self, year: int) -> store.YearStatus:
-        """Load a year from a CSV file part `date,kind[,note]` (kind off|work; admin)."""
+    def post(self, files: dict[str, Any], year: int) -> store.YearStatus:
+        """Load a year from a CSV file part `file` (admin); an optional form field `source`."""
         actor = current_actor()
-        upload = request.files.get("file") or next(iter(request.files.values()), None)
-        if upload is None:
-            raise InvalidInputError(
-                "no file in the upload", errors={"file": ["send a multipart/form-data file part"]}
-            )
+        upload = files["file"]
         data = upload.stream.read(MAX_FILE_BYTES + 1)
         upload.close()
         if len(data) > MAX_FILE_BYTES:

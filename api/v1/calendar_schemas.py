@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from app.workdays.calendar import MAX_WORKDAYS
@@ -14,6 +15,12 @@ class CalendarYearIn(Schema):
     days_off = fields.List(fields.Date(), required=True, validate=validate.Length(1, 366))
     working_days = fields.List(fields.Date(), load_default=list, validate=validate.Length(0, 120))
     source = fields.String(required=True, validate=validate.Length(1, 1000))
+
+
+class CalendarFileIn(Schema):
+    file = Upload(
+        required=True, metadata={"description": "UTF-8 CSV lines date,kind[,note]; kind off|work"}
+    )
 
 
 class CalendarYearOut(Schema):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.deployments.models import DecisionDefinition, Deployment, ProcessDefinition
@@ -178,13 +178,6 @@ def _version(
     session.add(deployment)
     session.add(row)
     return row, True
-
-
-def counts(session: Session) -> dict[str, Any]:
-    return {
-        "processes": session.scalar(select(func.count()).select_from(ProcessDefinition)) or 0,
-        "decisions": session.scalar(select(func.count()).select_from(DecisionDefinition)) or 0,
-    }
 
 
 def deploy_directories(

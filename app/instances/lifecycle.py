@@ -43,7 +43,20 @@ def start(session: Session, actor: Actor, request: StartRequest) -> ProcessInsta
     )
     compiled = compiled_process(definition)
     model = compiled.process(definition.key)
-    customer_id = request.customer_id or _text(request.variables.get("customer_id"))
+    if (model.starter_groups or model.starter_users) and not (
+        actor.in_group(*model.starter_groups) or actor.user_id in model.starter_users
+    ):
+        allowed = ", ".join([*model.starter_groups, *model.starter_users])
+        raise PermissionDeniedError(
+            f"only {allowed} may start '{definition.key}'", code="not_a_starter"
+        )
+    in_variables = _text(request.variables.get("customer_id"))
+    if request.customer_id and in_variables and request.customer_id != in_variables:
+        raise InvalidInputError(
+            "two different customers",
+            errors={"customer_id": "the request and the variables name different customers"},
+        )
+    customer_id = request.customer_id or in_variables
     if customer_id is not None and session.get(Customer, customer_id) is None:
         raise InvalidInputError(
             "unknown customer", errors={"customer_id": f"customer {customer_id} not found"}
@@ -58,6 +71,8 @@ def start(session: Session, actor: Actor, request: StartRequest) -> ProcessInsta
                 errors={k: "is not a field of the start form" for k in extra},
             )
         variables = typed
+    if customer_id is not None:
+        variables["customer_id"] = customer_id
     if model.initiator_variable:
         variables[model.initiator_variable] = actor.user_id
     instance = ProcessInstance(

@@ -26,7 +26,10 @@ def lock_instance(session: Session, instance_id: str | Any) -> ProcessInstance:
     `instance_id` may be a scalar subquery (the instance of a task), saving a round trip.
     """
     instance = session.scalars(
-        select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
+        select(ProcessInstance)
+        .where(ProcessInstance.id == instance_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).one_or_none()
     if instance is None:
         raise NotFoundError("process instance not found")
@@ -166,9 +169,12 @@ def _project_timers(
         }
     )
     waiting = {view.id: view for view in run.timers()}
+    fired = {record.task_id for record in run.completed}
     for timer_id, row in pending.items():
         if timer_id not in waiting:
-            row.status = "fired" if row.due_at <= now else "cancelled"
+            # The engine says which: a timer task that completed fired; one that vanished was
+            # cancelled (its task finished first, or an interrupting event took the branch).
+            row.status = "fired" if timer_id in fired else "cancelled"
             row.fired_at = now
     for timer_id, view in waiting.items():
         existing = pending.get(timer_id)
@@ -186,6 +192,16 @@ def _project_timers(
 
 
 def _project_service_jobs(session: Session, instance: ProcessInstance, run: Run, new: bool) -> None:
+    started = {view.id for view in run.service_tasks()}
+    if not new:
+        for job in session.scalars(
+            select(ServiceJob).where(
+                ServiceJob.instance_id == instance.id, ServiceJob.status == "pending"
+            )
+        ):
+            if job.id not in started:
+                job.status = "cancelled"  # an event took the branch before the job ran
+                job.done_at = utcnow()
     for view in run.service_tasks():
         name = view.handler
         if name is None and view.external_topic and handler_registry.get(view.external_topic):

@@ -77,10 +77,23 @@ def unclaim(session: Session, actor: Actor, task_id: str) -> HumanTask:
         raise PermissionDeniedError(
             "only the assignee or an administrator may unclaim this task", code="not_assignee"
         )
-    task.assignee = None
-    task.claimed_at = None
+    # Compare-and-set, like claim: a completion or another unclaim may have got there first.
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(HumanTask)
+        .where(
+            HumanTask.id == task_id,
+            HumanTask.status == "open",
+            HumanTask.assignee == task.assignee,
+        )
+        .values(assignee=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:
+        session.refresh(task)
+        raise ConflictError(f"task {task_id} changed meanwhile; reload it", code="task_changed")
+    set_committed_value(task, "assignee", None)
+    set_committed_value(task, "claimed_at", None)
     _history(session, task, "task_unclaimed", actor)
-    session.flush()
     return task
 
 

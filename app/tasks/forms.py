@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -11,6 +13,10 @@ from app.workflow.expressions import ExpressionError, compile_expression
 from app.workflow.model import FormField
 
 _CAMUNDA_DATE = "dd/MM/yyyy"
+# ASCII digits only: int() would also take "١٢٣" or "1_000". Camunda's long is Java's.
+_LONG = re.compile(r"-?[0-9]{1,19}")
+_DOUBLE = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 _MAX_STRING = 100_000
 
 
@@ -48,22 +54,27 @@ def coerce(field: FormField, value: Any) -> Any:
         return None
     kind = field.type
     if kind == "long":
-        if isinstance(value, bool):
+        number: int | None = None
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, float) and value.is_integer():
+            number = int(value)
+        elif isinstance(value, str) and _LONG.fullmatch(value.strip()):
+            number = int(value.strip())
+        if number is None:
             raise ValueError("must be a whole number")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return int(value.strip())
-        raise ValueError("must be a whole number")
+        if not _LONG_MIN <= number <= _LONG_MAX:
+            raise ValueError("is out of range for a whole number (64-bit)")
+        return number
     if kind == "double":
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise ValueError("must be a number")
-        try:
-            return float(value)
-        except ValueError:
-            raise ValueError("must be a number") from None
+        if isinstance(value, str) and not _DOUBLE.fullmatch(value.strip()):
+            raise ValueError("must be a number")
+        result = float(value)
+        if not math.isfinite(result):
+            raise ValueError("must be a finite number")
+        return result
     if kind == "boolean":
         if isinstance(value, bool):
             return value

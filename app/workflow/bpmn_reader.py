@@ -57,6 +57,10 @@ def _line(node: etree._Element | None) -> int | None:
     return line if isinstance(line, int) else None
 
 
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(v for v in re.split(r"\s*,\s*", (value or "").strip()) if v)
+
+
 def _local(node: etree._Element) -> str:
     tag = node.tag
     return etree.QName(tag).localname if isinstance(tag, str) else ""
@@ -161,6 +165,8 @@ class _Reader:
             initiator_variable=initiator,
             decision_refs=tuple(decision_refs),
             timer_elements=tuple(timers),
+            starter_groups=_split(proc.get(f"{C}candidateStarterGroups")),
+            starter_users=_split(proc.get(f"{C}candidateStarterUsers")),
         )
 
     def read_condition(self, flow: etree._Element) -> None:

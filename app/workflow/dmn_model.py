@@ -139,8 +139,8 @@ def coerce(value: Any, type_ref: str | None) -> Any:
     try:
         return convert(value)
     except CoercionError:
-        shown = repr(value)[:60] if isinstance(value, str | int | float) else ""
-        raise ValueError(f"cannot convert {type_name(value)} {shown} to {type_ref}") from None
+        # Only the type: the value is task data and error messages reach API callers.
+        raise ValueError(f"cannot convert a {type_name(value)} value to {type_ref}") from None
 
 
 @dataclass(frozen=True)

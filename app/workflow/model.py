@@ -70,6 +70,9 @@ class ProcessModel:
     initiator_variable: str | None = None
     decision_refs: tuple[str, ...] = ()
     timer_elements: tuple[str, ...] = ()
+    # camunda:candidateStarterGroups / candidateStarterUsers: who may start it (empty = anyone).
+    starter_groups: tuple[str, ...] = ()
+    starter_users: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,6 @@ from app.workflow.engine import (
 )
 from app.workflow.model import ProcessModel
 
-_HUMAN_KINDS = {"userTask", "manualTask"}
-
 
 @dataclass(frozen=True)
 class UserTaskView:
@@ -170,8 +168,7 @@ class Run:
                 f"service task {task_id} is not waiting for a result", code="task_not_started"
             )
         task.data.update(values)
-        self._guarded(task.complete)
-        self._record(task)
+        self._guarded(task.complete)  # its history entry is written by the job, with the handler
         self._step()
 
     def fire_due_timers(self) -> None:

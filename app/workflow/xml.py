@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from lxml import etree
 
 from app.errors import ModelError
@@ -63,6 +65,18 @@ def parse_xml(
             filename=filename,
             line=line,
         ) from None
+    # The byte check above misses other encodings (UTF-16): ask the parser what it saw.
+    docinfo: Any = root.getroottree().docinfo
+    if (
+        docinfo.doctype
+        or docinfo.internalDTD is not None
+        or any(isinstance(node, etree._Entity) for node in root.iter())
+    ):
+        raise ModelError(
+            f"{filename}: DOCTYPE and ENTITY declarations are not allowed in models",
+            errors={filename: "DOCTYPE/ENTITY declarations are not allowed"},
+            filename=filename,
+        )
     return root
 
 

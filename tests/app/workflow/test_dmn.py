@@ -142,7 +142,7 @@ def test_dmn_output_typeref_coerces_string_to_integer() -> None:
 
 def test_dmn_input_typeref_coerces() -> None:
     assert evaluate(table([("&lt; 5", '"x"')]), amount="3") == [{"risk": "x"}]
-    with pytest.raises(DecisionEvaluationError, match="cannot convert string"):
+    with pytest.raises(DecisionEvaluationError, match="cannot convert a string value"):
         evaluate(table([("&lt; 5", '"x"')]), amount="three")
 
 
