@@ -145,6 +145,13 @@ def test_post_calendar_file_errors_name_lines(client: FlaskClient) -> None:
     assert other_year.status_code == 422
     assert other_year.get_json()["errors"]["days_off"] == ["2027-01-01 is not in 2026"]
     assert upload(client, 2026, CSV_2026, who="rm").status_code == 403
+    no_file = client.post(
+        f"{YEARS}/2026/file",
+        data={"source": "x"},
+        headers=STAFF["admin"],
+        content_type="multipart/form-data",
+    )
+    assert no_file.status_code == 422 and "file" in no_file.get_json()["errors"]
     assert years(client)[2026]["status"] == "estimated"
 
 
