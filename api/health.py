@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify
-from sqlalchemy import text
 
 from api.session import db_session
+from app.db import ping
 
 bp = Blueprint("health", __name__, url_prefix="/health")
 
@@ -19,7 +19,7 @@ def live() -> Response:
 def ready() -> tuple[Response, int]:
     checks: dict[str, str] = {}
     try:
-        db_session().execute(text("SELECT 1"))
+        ping(db_session())
         checks["database"] = "ok"
     except Exception as exc:  # a probe reports, it does not raise
         checks["database"] = f"error: {type(exc).__name__}"

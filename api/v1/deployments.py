@@ -155,3 +155,26 @@ class DecisionDefinitions(MethodView):
         """Decision definitions, newest version first."""
         current_actor()
         return definitions.list_decisions(db_session())
+
+
+@blp.route("/decision-definitions/<definition_id>")
+class DecisionDefinitionItem(MethodView):
+    @blp.response(200, DefinitionOut)
+    def get(self, definition_id: str) -> Any:
+        """One decision definition."""
+        current_actor()
+        return definitions.get_decision(db_session(), definition_id)
+
+
+@blp.route("/decision-definitions/<definition_id>/xml")
+class DecisionDefinitionXml(MethodView):
+    @blp.response(200, content_type="application/xml")
+    def get(self, definition_id: str) -> Response:
+        """The DMN XML exactly as deployed."""
+        current_actor()
+        row = definitions.get_decision(db_session(), definition_id)
+        return Response(
+            row.content,
+            mimetype="application/xml",
+            headers={"Content-Disposition": f'attachment; filename="{row.resource_name}"'},
+        )

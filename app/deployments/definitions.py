@@ -72,6 +72,13 @@ def list_decisions(session: Session, *, key: str | None = None) -> list[Decision
     )
 
 
+def get_decision(session: Session, definition_id: str) -> DecisionDefinition:
+    row = session.get(DecisionDefinition, definition_id)
+    if row is None:
+        raise NotFoundError(f"decision definition {definition_id} not found")
+    return row
+
+
 def compiled_process(row: ProcessDefinition) -> CompiledBpmn:
     # Definitions never change once stored, so the id alone finds the compiled model later.
     _DEFINITIONS[row.id] = (row.content_hash, row.resource_name)

@@ -61,7 +61,10 @@ def _visible(query: Select[Any], actor: Actor) -> Select[Any]:
     """Staff see tasks they hold or may claim; administrators see all."""
     if actor.is_admin:
         return query
-    return query.where(or_(HumanTask.assignee == actor.user_id, _candidate_clause(actor)))
+    # A task 审贷分离 keeps from me is not offered to me at all.
+    return query.where(
+        or_(HumanTask.assignee == actor.user_id, _candidate_clause(actor)), _not_excluded(actor)
+    )
 
 
 def list_tasks(session: Session, actor: Actor, f: TaskFilter) -> tuple[list[HumanTask], int]:
