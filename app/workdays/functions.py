@@ -61,7 +61,7 @@ class WorkdayDateTime(datetime):
         result.estimated = self.estimated
         return result
 
-    def replace(self, *args: Any, **kwargs: Any) -> Self:  # type: ignore[override]
+    def replace(self, *args: Any, **kwargs: Any) -> Self:
         result = super().replace(*args, **kwargs)
         result.estimated = self.estimated
         return result
