@@ -70,7 +70,7 @@ def register(app: Flask) -> None:
                 "set CORPFLOW_REDIS_URL to run an rq worker; without "
                 "Redis, jobs run inside the API process"
             )
-        services.queue.start_sweeper()
+        services.queue.start_background()
         connection = Redis.from_url(services.settings.redis_url)
         Worker([Queue("corpflow", connection=connection)], connection=connection).work(
             burst=burst, with_scheduler=True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from datetime import timedelta
 
@@ -13,7 +14,7 @@ from app.context import current
 from app.customers.customers import FacilityStore
 from app.db import transaction, utcnow
 from app.errors import DomainError, NotFoundError
-from app.instances import stepping
+from app.instances import stepping, timers
 from app.instances.models import Incident, ServiceJob
 from handlers import registry
 from handlers.context import BusinessError, HandlerContext, TransientError
@@ -21,10 +22,25 @@ from handlers.context import BusinessError, HandlerContext, TransientError
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
-JOBS = frozenset({"run_service_task"})
+JOBS = frozenset({"run_service_task", "fire_timer"})
+_last_sweep = 0.0
 # A pending job older than this has lost its queue entry (a crash between commit and enqueue,
 # a restarted dispatcher, a flushed Redis): the sweeper sends it again.
 SWEEP_AFTER = timedelta(seconds=30)
+
+
+def fire_timer(timer_id: str) -> None:
+    """Fire a due timer (idempotent: a fired or cancelled timer is left alone)."""
+    timers.fire(timer_id)
+
+
+def tick() -> None:
+    """One dispatcher pass: send due timers' jobs; every SWEEP_AFTER, re-send lost work."""
+    global _last_sweep
+    timers.dispatch_due()
+    if time.monotonic() - _last_sweep >= SWEEP_AFTER.total_seconds():
+        _last_sweep = time.monotonic()
+        sweep()
 
 
 def sweep() -> int:

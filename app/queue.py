@@ -40,7 +40,7 @@ class JobQueue:
         self._thread: threading.Thread | None = None
         self._rq_queue: Any = None
         self._lock = threading.Lock()
-        self._sweeper: threading.Thread | None = None
+        self._background: threading.Thread | None = None
         self._stop = threading.Event()
 
     def bind(self, sessions: sessionmaker[Session]) -> None:
@@ -98,22 +98,25 @@ class JobQueue:
                 )
                 self._thread.start()
 
-    def start_sweeper(self, interval: float = 30.0) -> None:
-        """Periodically re-send pending work whose queue entry was lost (see jobs.sweep)."""
-        if self._sweeper is not None:
+    def start_background(self, interval: float = 0.25) -> None:
+        """The dispatcher loop: fire due timers every `interval` s, sweep lost work (jobs.tick)."""
+        if self._background is not None:
             return
 
         def loop() -> None:
+            from app import jobs
+
             while not self._stop.wait(interval):
                 try:
-                    from app import jobs
+                    jobs.tick()
+                except Exception:  # the dispatcher must outlive a database hiccup
+                    log.exception("dispatcher pass failed")
 
-                    jobs.sweep()
-                except Exception:  # the sweeper must outlive a database hiccup
-                    log.exception("sweep failed")
+        self._background = threading.Thread(target=loop, name="corpflow-dispatcher", daemon=True)
+        self._background.start()
 
-        self._sweeper = threading.Thread(target=loop, name="corpflow-sweeper", daemon=True)
-        self._sweeper.start()
+    def stop_background(self) -> None:
+        self._stop.set()
 
     def _loop(self) -> None:
         while True:

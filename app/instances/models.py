@@ -59,9 +59,13 @@ class Timer(Base):
     instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), index=True)
     element_id: Mapped[str] = mapped_column(String(100))
     due_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|fired|cancelled
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     fired_at: Mapped[datetime | None]
+    # When the dispatcher last sent its job; a pending timer sent long ago lost its job.
+    enqueued_at: Mapped[datetime | None]
+    # Due time computed from an estimated working-day calendar year.
+    estimated: Mapped[bool] = mapped_column(default=False)
 
 
 class Incident(Base):

@@ -188,7 +188,8 @@ def _project_timers(
                 )
             )
         elif existing.due_at != view.due_at:
-            existing.due_at = view.due_at  # a cycle moved on to its next due time
+            existing.due_at = view.due_at
+            existing.enqueued_at = None  # a cycle moved on: its next due time needs a new job
 
 
 def _project_service_jobs(session: Session, instance: ProcessInstance, run: Run, new: bool) -> None:

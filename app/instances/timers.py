@@ -1,0 +1,136 @@
+"""Firing timers: the dispatcher pass that finds due timers, and the job that fires one."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from app.context import current
+from app.db import transaction, utcnow
+from app.errors import DomainError, NotFoundError
+from app.instances import stepping
+from app.instances.models import Incident, Timer
+
+log = logging.getLogger(__name__)
+
+# A due timer whose job was sent this long ago and is still pending lost its job (a killed
+# worker, a flushed Redis): the next dispatcher pass sends it again.
+RESEND_AFTER = timedelta(seconds=30)
+BATCH = 1000
+
+
+def dispatch_due(limit: int = BATCH) -> int:
+    """One dispatcher pass: claim due timers, stamp them as sent, send their jobs after commit.
+
+    The query walks the (status, due_at) index from the oldest due timer and stops at `limit`,
+    so a pass costs the same whether ten or a million timers are pending. SKIP LOCKED lets any
+    number of dispatchers (one per worker process) run at once without sending a timer twice
+    in the same round; sending twice later is harmless because firing re-checks under lock.
+    """
+    services = current()
+    now = utcnow()
+    with transaction(services.sessions) as session:
+        ids = list(
+            session.scalars(
+                select(Timer.id)
+                .where(
+                    Timer.status == "pending",
+                    Timer.due_at <= now,
+                    or_(Timer.enqueued_at.is_(None), Timer.enqueued_at < now - RESEND_AFTER),
+                )
+                .order_by(Timer.due_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if ids:
+            session.execute(
+                update(Timer)
+                .where(Timer.id.in_(ids))
+                .values(enqueued_at=now)
+                .execution_options(synchronize_session=False)
+            )
+    for timer_id in ids:
+        services.queue.dispatch(("fire_timer", (timer_id,)))
+    return len(ids)
+
+
+def fire(timer_id: str) -> bool:
+    """Fire one timer exactly once in effect; returns whether this call fired it."""
+    services = current()
+    with transaction(services.sessions) as session:
+        owner = select(Timer.instance_id).where(Timer.id == timer_id).scalar_subquery()
+        try:
+            instance = stepping.lock_instance(session, owner)
+        except NotFoundError:
+            return False
+        timer = session.get(Timer, timer_id)
+        if timer is None or timer.status != "pending" or timer.due_at > utcnow():
+            return False  # fired, cancelled, or a stale early job: nothing to do
+        run = stepping.load(session, instance)
+        try:
+            with session.begin_nested():
+                run.fire_due_timers()
+        except DomainError as exc:
+            _incident(session, timer, exc.message)
+            return False
+        stepping.save(session, instance, run)
+        fired = timer.status == "fired"
+        if fired:
+            stepping.history(
+                session,
+                instance,
+                "timer_fired",
+                element_id=timer.element_id,
+                element_kind="timer",
+                task_id=timer.id,
+                due_at=timer.due_at.isoformat(),
+                lateness_ms=int((utcnow() - timer.due_at).total_seconds() * 1000),
+            )
+        return fired
+
+
+def _incident(session: Session, timer: Timer, message: str) -> None:
+    timer.status = "failed"
+    session.add(
+        Incident(
+            id=str(uuid.uuid4()),
+            instance_id=timer.instance_id,
+            element_id=timer.element_id,
+            task_id=timer.id,
+            kind="failedTimer",
+            message=message,
+        )
+    )
+
+
+def pending_timers(
+    session: Session,
+    *,
+    instance_id: str | None = None,
+    due_before: Any = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[Timer], int]:
+    query = select(Timer).where(Timer.status == "pending")
+    if instance_id:
+        query = query.where(Timer.instance_id == instance_id)
+    if due_before is not None:
+        query = query.where(Timer.due_at < due_before)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Timer.due_at, Timer.id).limit(limit).offset(offset))
+    return list(rows), total
+
+
+def next_timer(session: Session, instance_id: str) -> Timer | None:
+    return session.scalars(
+        select(Timer)
+        .where(Timer.instance_id == instance_id, Timer.status == "pending")
+        .order_by(Timer.due_at)
+        .limit(1)
+    ).first()

@@ -1,0 +1,140 @@
+"""Timers fire once, at their due time, through the dispatcher and the firing job."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import jobs
+from app.instances import timers
+from app.instances.models import HistoryEvent, ProcessInstance, Timer
+from tests.conftest import ROOT, deploy_files
+from tests.factories import make_user
+
+
+@pytest.fixture
+def worker(sessions: sessionmaker[Session]) -> dict[str, str]:
+    return make_user(sessions, "timer_staff", ("staff",))
+
+
+def _start(client: FlaskClient, who: dict[str, str], key: str, **variables: Any) -> str:
+    assert deploy_files(client, ROOT / "tests" / "bpmn" / f"{key}.bpmn").status_code == 201
+    started = client.post(
+        "/api/v1/process-instances",
+        headers=who,
+        json={"process_key": key, "variables": variables},
+    )
+    assert started.status_code == 201, started.get_json()
+    return str(started.get_json()["id"])
+
+
+def _timers(sessions: sessionmaker[Session], instance_id: str) -> list[Timer]:
+    with sessions() as session:
+        return list(
+            session.scalars(
+                select(Timer).where(Timer.instance_id == instance_id).order_by(Timer.created_at)
+            )
+        )
+
+
+def _wait_until_due(rows: list[Timer]) -> None:
+    due = max(r.due_at for r in rows if r.status == "pending")
+    delay = (due - datetime.now(UTC)).total_seconds() + 0.05
+    assert delay < 5, "test timers are due within seconds"
+    if delay > 0:
+        time.sleep(delay)
+
+
+def _instance(sessions: sessionmaker[Session], instance_id: str) -> ProcessInstance:
+    with sessions() as session:
+        row = session.get(ProcessInstance, instance_id)
+        assert row is not None
+        return row
+
+
+def test_intermediate_timer_from_variable_fires_once(
+    client: FlaskClient, sessions: sessionmaker[Session], worker: dict[str, str]
+) -> None:
+    instance_id = _start(client, worker, "timer_intermediate", wait="PT1S")
+    [pending] = _timers(sessions, instance_id)
+    assert pending.status == "pending" and pending.element_id == "wait_a_moment"
+    assert jobs.timers.dispatch_due() == 0  # not due yet
+    _wait_until_due([pending])
+    jobs.tick()
+    [fired] = _timers(sessions, instance_id)
+    assert fired.status == "fired"
+    assert _instance(sessions, instance_id).active_elements == ["after_wait"]
+    assert timers.fire(fired.id) is False  # a duplicate job does nothing
+    with sessions() as session:
+        events = session.scalars(
+            select(HistoryEvent.kind).where(
+                HistoryEvent.instance_id == instance_id, HistoryEvent.kind == "timer_fired"
+            )
+        )
+        assert list(events) == ["timer_fired"]
+
+
+def test_timer_on_a_date_from_a_variable(
+    client: FlaskClient, sessions: sessionmaker[Session], worker: dict[str, str]
+) -> None:
+    deadline = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    instance_id = _start(client, worker, "timer_date", deadline=deadline)
+    [pending] = _timers(sessions, instance_id)
+    assert abs((pending.due_at - datetime.fromisoformat(deadline)).total_seconds()) < 0.01
+    _wait_until_due([pending])
+    jobs.tick()
+    assert _instance(sessions, instance_id).active_elements == ["after_wait"]
+
+
+def test_interrupting_boundary_timer_cancels_the_task(
+    client: FlaskClient, sessions: sessionmaker[Session], worker: dict[str, str]
+) -> None:
+    instance_id = _start(client, worker, "timer_interrupting")
+    _wait_until_due(_timers(sessions, instance_id))
+    jobs.tick()
+    row = _instance(sessions, instance_id)
+    assert row.status == "completed" and row.end_element == "timed_out"
+    tasks = client.get(f"/api/v1/tasks?instance_id={instance_id}&status=all", headers=worker)
+    assert [t["status"] for t in tasks.get_json()["items"]] == ["cancelled"]
+
+
+def test_cycle_timer_fires_each_repetition_once(
+    client: FlaskClient, sessions: sessionmaker[Session], worker: dict[str, str]
+) -> None:
+    instance_id = _start(client, worker, "timer_cycle")
+    for expected in (1, 2):
+        rows = _timers(sessions, instance_id)
+        _wait_until_due(rows)
+        jobs.tick()
+        reminders = client.get(
+            f"/api/v1/tasks?instance_id={instance_id}", headers=worker
+        ).get_json()["items"]
+        assert [t["element_id"] for t in reminders].count("reminder") == expected
+    assert [t.status for t in _timers(sessions, instance_id) if t.status == "pending"] == []
+
+
+def test_lost_timer_job_is_resent_after_the_grace(
+    client: FlaskClient, sessions: sessionmaker[Session], worker: dict[str, str]
+) -> None:
+    instance_id = _start(client, worker, "timer_intermediate", wait="PT1S")
+    [pending] = _timers(sessions, instance_id)
+    _wait_until_due([pending])
+    with sessions() as session:  # a dispatcher sent it, then its job vanished with Redis
+        row = session.get(Timer, pending.id)
+        assert row is not None
+        row.enqueued_at = datetime.now(UTC)
+        session.commit()
+    assert timers.dispatch_due() == 0  # still inside the grace period
+    with sessions() as session:
+        row = session.get(Timer, pending.id)
+        assert row is not None
+        row.enqueued_at = datetime.now(UTC) - timers.RESEND_AFTER - timedelta(seconds=1)
+        session.commit()
+    assert timers.dispatch_due() == 1
+    assert [t.status for t in _timers(sessions, instance_id)] == ["fired"]
