@@ -289,6 +289,30 @@ def test_sweep_resends_a_lost_job_after_its_grace(
     assert sweep_notifications() == 0
 
 
+def test_racing_notify_with_one_key_stores_and_sends_one(
+    sessions: sessionmaker[Session], smtp: SmtpSink, outbox_settings: Settings
+) -> None:
+    first, second = sessions(), sessions()
+    seen: list[str] = []
+
+    def racer() -> None:
+        seen.append(make_email(second).id)  # waits for `first` on the key's unique index
+        second.commit()
+
+    try:
+        stored = make_email(first)
+        thread = threading.Thread(target=racer)
+        thread.start()
+        time.sleep(0.3)
+        first.commit()
+        thread.join(10)
+    finally:
+        first.close()
+        second.close()
+    assert seen == [stored.id]
+    assert len(smtp.messages) == 1
+
+
 def test_concurrent_deliveries_send_once(
     sessions: sessionmaker[Session], webhook: WebhookSink, outbox_settings: Settings
 ) -> None:
