@@ -16,8 +16,17 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """config → services (db, queue) → blueprints → errors → CLI; deploy models if asked."""
-    from api import cli, errors, health, session
-    from api.v1 import customers, deployments, instances, tasks, tokens, users
+    from api import calendar_cli, cli, errors, health, session
+    from api.v1 import (
+        calendar,
+        customers,
+        deployments,
+        instances,
+        notifications,
+        tasks,
+        tokens,
+        users,
+    )
 
     settings = settings or Settings.from_env()
     app = Flask("corpflow")
@@ -48,11 +57,21 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
             "security": [{"basic": []}, {"bearer": []}],
         },
     )
-    for blp in (tokens.blp, users.blp, deployments.blp, instances.blp, tasks.blp, customers.blp):
+    for blp in (
+        tokens.blp,
+        users.blp,
+        deployments.blp,
+        instances.blp,
+        tasks.blp,
+        customers.blp,
+        calendar.blp,
+        notifications.blp,
+    ):
         api.register_blueprint(blp)
     app.register_blueprint(health.bp)
     errors.register(app)
     cli.register(app)
+    calendar_cli.register(app)
     if settings.deploy_on_startup:
         cli.deploy_models(services)
     if settings.job_mode == "thread":

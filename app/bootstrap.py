@@ -9,6 +9,7 @@ from app.config import Settings
 from app.context import Services, install
 from app.db import make_engine, make_sessionmaker
 from app.queue import JobQueue
+from app.workdays.functions import install_expression_functions
 
 
 def build_services(settings: Settings) -> Services:
@@ -21,4 +22,6 @@ def build_services(settings: Settings) -> Services:
     queue.bind(sessions)
     services = Services(settings=settings, sessions=sessions, queue=queue)
     install(services)
+    # workdays()/add_workdays() must exist before any model is translated or run.
+    install_expression_functions()
     return services

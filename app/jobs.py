@@ -16,13 +16,16 @@ from app.db import transaction, utcnow
 from app.errors import DomainError, NotFoundError
 from app.instances import stepping, timers
 from app.instances.models import Incident, ServiceJob
+from app.notifications.delivery import send_notification, sweep_notifications
 from handlers import registry
 from handlers.context import BusinessError, HandlerContext, TransientError
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
-JOBS = frozenset({"run_service_task", "fire_timer"})
+# send_notification is re-exported: jobs are looked up as app.jobs.<name>.
+__all__ = ["JOBS", "fire_timer", "run_service_task", "send_notification", "sweep", "tick"]
+JOBS = frozenset({"run_service_task", "fire_timer", "send_notification"})
 _last_sweep = 0.0
 # A pending job older than this has lost its queue entry (a crash between commit and enqueue,
 # a restarted dispatcher, a flushed Redis): the sweeper sends it again.
@@ -63,7 +66,7 @@ def sweep() -> int:
         services.queue.dispatch(("run_service_task", (task_id,)))
     if ids:
         log.warning("swept %d pending service jobs", len(ids))
-    return len(ids)
+    return len(ids) + sweep_notifications()
 
 
 def run_service_task(task_id: str) -> None:

@@ -53,7 +53,10 @@ class JobQueue:
                 self.dispatch(job)
 
         @event.listens_for(sessions, "after_soft_rollback")
-        def _dropped(session: Session, _previous: Any) -> None:
+        def _dropped(session: Session, previous: Any) -> None:
+            # A savepoint's rollback fires this too; only the outermost rollback drops the jobs.
+            if previous.nested:
+                return
             session.info.pop(_PENDING, None)
 
     def dispatch(self, job: Job) -> None:

@@ -87,6 +87,7 @@ def start(session: Session, actor: Actor, request: StartRequest) -> ProcessInsta
         started_by=actor.user_id,
         started_at=utcnow(),
     )
+    stepping.refresh_calendar(session)
     run = Run.start(compiled, definition.key, variables, decision_resolver(session))
     stepping.save(session, instance, run, new=True)
     stepping.history(

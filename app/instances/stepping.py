@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.context import current
 from app.db import utcnow
 from app.deployments.definitions import compiled_by_id, decision_resolver
 from app.errors import NotFoundError
@@ -16,6 +17,7 @@ from app.instances.models import HistoryEvent, ProcessInstance, ServiceJob, Time
 from app.queue import enqueue_after_commit
 from app.tasks.assignment import make_human_task
 from app.tasks.models import HumanTask
+from app.workdays.store import refresh_if_stale
 from app.workflow.runtime import Run
 from handlers import registry as handler_registry
 
@@ -36,7 +38,13 @@ def lock_instance(session: Session, instance_id: str | Any) -> ProcessInstance:
     return instance
 
 
+def refresh_calendar(session: Session) -> None:
+    """Working-day due dates use this process's copy of the bank's calendar: keep it fresh."""
+    refresh_if_stale(session, current().settings.timezone)
+
+
 def load(session: Session, instance: ProcessInstance) -> Run:
+    refresh_calendar(session)
     compiled = compiled_by_id(session, instance.definition_id)
     return Run.restore(compiled, instance.process_key, instance.state, decision_resolver(session))
 
@@ -185,6 +193,7 @@ def _project_timers(
                     instance_id=instance.id,
                     element_id=view.element_id,
                     due_at=view.due_at,
+                    estimated=view.estimated,
                 )
             )
         elif existing.due_at != view.due_at:

@@ -105,6 +105,7 @@ def make_human_task(
             f"element '{element.id}': camunda:priority is not a number", element_id=element.id
         ) from None
     assignee = _evaluate(element, "assignee", data)
+    due = _evaluate(element, "dueDate", data)
     task = HumanTask(
         id=view.id,
         instance_id=instance.id,
@@ -118,9 +119,8 @@ def make_human_task(
         business_key=instance.business_key,
         assignee=str(assignee) if assignee else None,
         priority=priority,
-        due_at=resolve_date(
-            _evaluate(element, "dueDate", data), now, f"element '{element.id}': camunda:dueDate"
-        ),
+        due_at=resolve_date(due, now, f"element '{element.id}': camunda:dueDate"),
+        due_estimated=bool(getattr(due, "estimated", False)),
         follow_up_at=resolve_date(
             _evaluate(element, "followUpDate", data),
             now,

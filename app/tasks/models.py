@@ -30,7 +30,11 @@ class HumanTask(Base):
     assignee: Mapped[str | None] = mapped_column(String(64))
     priority: Mapped[int] = mapped_column(default=50)
     due_at: Mapped[datetime | None]
+    # The due date was counted on an estimated working-day calendar year (no official data).
+    due_estimated: Mapped[bool] = mapped_column(default=False)
     follow_up_at: Mapped[datetime | None]
+    # SLA facts for the KPI reports: when an escalation timer found the task still open.
+    breached_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | completed | cancelled
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_at: Mapped[datetime | None]

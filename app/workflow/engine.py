@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -38,6 +39,8 @@ class SafeScriptEngine(PythonScriptEngine):  # type: ignore[misc]
     def __init__(self, decisions: DecisionResolver | None = None) -> None:
         super().__init__(environment=None)
         self.decisions = decisions
+        # Engine task ids whose timer due date came from an estimated working-day calendar.
+        self.estimated: set[str] = set()
 
     def validate(self, expression: str) -> None:
         compile_expression(expression)
@@ -46,9 +49,17 @@ class SafeScriptEngine(PythonScriptEngine):  # type: ignore[misc]
         self, task: Any, expression: str, external_context: Mapping[str, Any] | None = None
     ) -> Any:
         try:
-            return compile_expression(expression).evaluate(task.data, external_context)
+            result = compile_expression(expression).evaluate(task.data, external_context)
         except ExpressionError as exc:
             raise WorkflowTaskException(str(exc), task=task) from None
+        if getattr(result, "estimated", False):
+            self.estimated.add(str(task.id))
+        # The engine's timers read ISO text: a date-time means "at", a duration "after".
+        if isinstance(result, datetime):
+            return result.isoformat()
+        if isinstance(result, timedelta):
+            return f"PT{result.total_seconds():g}S"
+        return result
 
     def execute(
         self, task: Any, script: str, external_context: Mapping[str, Any] | None = None

@@ -52,6 +52,7 @@ class TimerView:
     id: str
     element_id: str
     due_at: datetime
+    estimated: bool = False
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,8 @@ class Run:
         for task in self._wf.get_tasks(state=TaskState.WAITING):
             due = _timer_due(task)
             if due is not None:
-                views.append(TimerView(str(task.id), task.task_spec.bpmn_id or "", due))
+                estimated = str(task.id) in self._wf.script_engine.estimated
+                views.append(TimerView(str(task.id), task.task_spec.bpmn_id or "", due, estimated))
         return views
 
     def active_element_ids(self) -> list[str]:
