@@ -17,6 +17,7 @@ from app.errors import DomainError, NotFoundError
 from app.instances import stepping, timers
 from app.instances.models import Incident, ServiceJob
 from app.notifications.delivery import send_notification, sweep_notifications
+from app.tasks.sla import OutboxStore, SlaTaskStore
 from handlers import registry
 from handlers.context import BusinessError, HandlerContext, TransientError
 
@@ -97,7 +98,12 @@ def run_service_task(task_id: str) -> None:
             element_id=job.element_id,
             business_key=instance.business_key,
             idempotency_key=f"{instance.id}:{job.id}",
-            stores={"facilities": FacilityStore(session, instance.id)},
+            stores={
+                "facilities": FacilityStore(session, instance.id),
+                "tasks": SlaTaskStore(session, instance.id),
+                "notifications": OutboxStore(session, instance.id),
+            },
+            properties=dict(run.model.elements[job.element_id].properties),
         )
         job.attempts += 1
         try:

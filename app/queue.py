@@ -48,6 +48,9 @@ class JobQueue:
 
         @event.listens_for(sessions, "after_commit")
         def _sent(session: Session) -> None:
+            # Releasing a savepoint fires after_commit too; only the real commit sends jobs.
+            if session.in_nested_transaction():
+                return
             jobs = session.info.pop(_PENDING, [])
             for job in jobs:
                 self.dispatch(job)

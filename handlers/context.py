@@ -26,6 +26,40 @@ class FacilityStore(Protocol):
 
 
 @dataclass(frozen=True)
+class BreachedTask:
+    """A user task an SLA timer found still open, and whom to tell."""
+
+    task_id: str
+    name: str
+    due_at: str | None
+    breached_at: str
+    priority: int
+    # (user id, e-mail address): the assignee, the candidate groups' leads, the supervisors.
+    recipients: tuple[tuple[str, str], ...]
+
+
+class TaskStore(Protocol):
+    def mark_breached(self, element_id: str, *, priority_step: int) -> list[BreachedTask]:
+        """Mark the instance's open tasks of `element_id` as breached; raise their priority."""
+        ...
+
+
+class NotificationStore(Protocol):
+    def notify(
+        self,
+        *,
+        channel: str,
+        recipient: str,
+        subject: str,
+        body: dict[str, Any],
+        idempotency_key: str,
+        task_id: str | None = None,
+    ) -> None:
+        """Put a message in the outbox; it is sent once, after the transaction commits."""
+        ...
+
+
+@dataclass(frozen=True)
 class HandlerContext:
     instance_id: str
     task_id: str
@@ -35,6 +69,8 @@ class HandlerContext:
     idempotency_key: str
     stores: Mapping[str, Any] = field(default_factory=dict)
     settings: Mapping[str, Any] = field(default_factory=dict)
+    # The service task's camunda:properties, e.g. sla.task = review_credit.
+    properties: Mapping[str, str] = field(default_factory=dict)
 
 
 class BusinessError(Exception):

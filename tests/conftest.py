@@ -16,12 +16,19 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.workdays.functions import install_expression_functions
+
+# As every process does at start-up (app.bootstrap): models may use workdays()/add_workdays().
+install_expression_functions()
+
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PG_TEST_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/corpflow_test"
 REDIS_URL = os.environ.get("CORPFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IDENTITY_TABLES = {"app_user", "app_group", "membership"}
+# smtp, webhook and outbox_settings fixtures: real servers on 127.0.0.1.
+pytest_plugins = ["tests.sinks"]
 
 
 def _answers(port: int) -> bool:

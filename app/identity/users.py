@@ -18,6 +18,9 @@ GROUPS: dict[str, str] = {
     "credit_committee": "Credit committee (贷审会)",
     "process_designer": "Process designers",
     "admin": "Administrators",
+    # SLA escalations go to the candidate group's lead ("<group>_lead") and to supervisors.
+    "credit_reviewer_lead": "Credit review team lead (审查组长)",
+    "supervisor": "Supervisors (SLA escalations)",
 }
 
 # (user id, display name, groups, password) — demo credentials, printed by seed-demo.
@@ -30,7 +33,10 @@ DEMO_STAFF: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
     ("committee_sun", "孙伟 (credit committee)", ("credit_committee",), "committee-pass"),
     ("designer_zhou", "周婷 (process designer)", ("process_designer",), "designer-pass"),
     ("admin", "Administrator", ("admin", "process_designer"), "admin-pass"),
+    ("review_lead_he", "何军 (review team lead)", ("credit_reviewer_lead",), "lead-pass"),
+    ("supervisor_qian", "钱红 (supervisor)", ("supervisor",), "supervisor-pass"),
 )
+DEMO_MAIL_DOMAIN = "bank.example"
 
 
 def ensure_group(session: Session, group_id: str, name: str | None = None) -> Group:
@@ -77,7 +83,12 @@ def seed_demo_staff(session: Session) -> list[tuple[str, str, tuple[str, ...], s
         ensure_group(session, gid, name)
     for user_id, display, groups, password in DEMO_STAFF:
         if session.get(User, user_id) is None:
-            user = User(id=user_id, display_name=display, password_hash=hash_password(password))
+            user = User(
+                id=user_id,
+                display_name=display,
+                email=f"{user_id}@{DEMO_MAIL_DOMAIN}",
+                password_hash=hash_password(password),
+            )
             user.groups = [ensure_group(session, g) for g in groups]
             session.add(user)
     session.flush()

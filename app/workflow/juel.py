@@ -6,7 +6,12 @@ import keyword
 import re
 from typing import ClassVar
 
-from app.workflow.expression_functions import OperationError, parse_datetime, parse_iso_duration
+from app.workflow.expression_functions import (
+    FUNCTIONS,
+    OperationError,
+    parse_datetime,
+    parse_iso_duration,
+)
 from app.workflow.expressions import ExpressionError, compile_expression
 from app.workflow.token_stream import Token, TokenStream
 
@@ -45,6 +50,7 @@ _DATE_METHODS = {
     f"{p}{u}" for p in ("plus", "minus") for u in ("Days", "Weeks", "Months", "Years", "Hours")
 } | {"plusMinutes", "plusSeconds", "minusMinutes", "minusSeconds", "toDate"}
 _FUNCTION_METHODS = {"contains": "contains", "isEmpty": "is_empty", "size": "len", "length": "len"}
+_JUEL_FUNCTIONS = {"dateTime", "now", "today", "date", "duration"}
 _COMPARISONS = ("==", "!=", "<", ">", "<=", ">=")
 
 
@@ -281,7 +287,8 @@ class _Parser(TokenStream):
             if token.text in {"instanceof", "empty"}:
                 raise _JuelError(f"'{token.text}' is not supported here")
             if self.peek.kind == "op" and self.peek.text == "(":
-                if token.text not in {"dateTime", "now", "today", "date", "duration"}:
+                # JUEL's own date helpers, plus what corpflow registers (workdays, add_workdays).
+                if token.text not in _JUEL_FUNCTIONS and token.text not in FUNCTIONS:
                     raise _JuelError(f"function '{token.text}' is not available")
                 return f"{token.text}({', '.join(self.arguments())})"
             return self.identifier(token.text)

@@ -16,8 +16,8 @@ from app.db import utcnow
 from app.notifications import outbox
 from app.notifications.delivery import MAX_ATTEMPTS, send_notification
 from app.notifications.models import Notification
-from tests.app.test_notifications import WebhookSink
 from tests.conftest import STAFF
+from tests.sinks import WebhookSink
 
 
 @pytest.fixture

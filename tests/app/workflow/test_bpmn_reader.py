@@ -85,10 +85,10 @@ def review_credit() -> ElementInfo:
 def test_compile_model_keeps_assignment_attributes(review_credit: ElementInfo) -> None:
     assert review_credit.kind == "userTask"
     assert review_credit.attrs["candidateGroups"] == "credit_reviewer"
-    assert review_credit.attrs["dueDate"] == "P2D"
+    assert review_credit.attrs["dueDate"] == "${workdays(2)}"
     assert review_credit.attrs["priority"] == "60"
     assert review_credit.expressions["candidateGroups"] == "'credit_reviewer'"
-    assert review_credit.expressions["dueDate"] == "'P2D'"
+    assert review_credit.expressions["dueDate"] == "workdays(2)"
     assert review_credit.expressions["priority"] == "'60'"
     assert "assignee" not in review_credit.expressions
 
