@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         instances,
         notifications,
         tasks,
+        timers,
         tokens,
         users,
     )
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         customers.blp,
         calendar.blp,
         notifications.blp,
+        timers.blp,
     ):
         api.register_blueprint(blp)
     app.register_blueprint(health.bp)

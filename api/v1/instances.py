@@ -11,7 +11,7 @@ from api.auth import current_actor
 from api.session import db_session
 from api.v1.bodies import page, paged, raw
 from api.v1.schemas import HistoryOut, InstanceArgs, InstanceDetail, InstanceOut, StartIn
-from app.instances import lifecycle
+from app.instances import lifecycle, timers
 from app.instances.models import ProcessInstance
 
 blp = Blueprint(
@@ -28,6 +28,7 @@ def _detail(instance: ProcessInstance) -> dict[str, Any]:
         variables=instance.variables,
         active_elements=instance.active_elements,
         open_tasks=lifecycle.open_tasks(db_session(), instance.id),
+        next_timer=timers.next_timer(db_session(), instance.id),
     )
     return body
 

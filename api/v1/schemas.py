@@ -140,6 +140,7 @@ class InstanceOut(Schema):
 
 
 class InstanceDetail(InstanceOut):
+    next_timer = fields.Nested(lambda: TimerOut(), allow_none=True)
     variables = fields.Dict()
     active_elements = fields.List(fields.String())
     open_tasks = fields.List(fields.Nested(TaskBrief))
@@ -237,3 +238,19 @@ class UserOut(Schema):
     email = fields.String(allow_none=True)
     groups = fields.List(fields.String(), attribute="group_ids")
     active = fields.Boolean()
+
+
+class TimerOut(Schema):
+    id = fields.String()
+    instance_id = fields.String()
+    element_id = fields.String()
+    due_at = fields.DateTime()
+    status = fields.String()
+    estimated = fields.Boolean()
+    enqueued_at = fields.DateTime(allow_none=True)
+    fired_at = fields.DateTime(allow_none=True)
+
+
+class TimerArgs(PageArgs):
+    instance_id = fields.String()
+    due_before = fields.AwareDateTime(default_timezone=None)

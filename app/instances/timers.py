@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from app.context import current
 from app.db import transaction, utcnow
-from app.errors import DomainError, NotFoundError
+from app.errors import DomainError, NotFoundError, PermissionDeniedError
+from app.identity.actor import Actor
 from app.instances import stepping
 from app.instances.models import Incident, Timer
 
@@ -111,12 +112,15 @@ def _incident(session: Session, timer: Timer, message: str) -> None:
 
 def pending_timers(
     session: Session,
+    actor: Actor,
     *,
     instance_id: str | None = None,
     due_before: Any = None,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[Timer], int]:
+    if not actor.is_admin:
+        raise PermissionDeniedError("listing timers is for administrators")
     query = select(Timer).where(Timer.status == "pending")
     if instance_id:
         query = query.where(Timer.instance_id == instance_id)

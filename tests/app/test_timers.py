@@ -138,3 +138,22 @@ def test_lost_timer_job_is_resent_after_the_grace(
         session.commit()
     assert timers.dispatch_due() == 1
     assert [t.status for t in _timers(sessions, instance_id)] == ["fired"]
+
+
+def test_operators_list_pending_timers_and_see_the_next_one(
+    client: FlaskClient, sessions: sessionmaker[Session], worker: dict[str, str]
+) -> None:
+    from tests.conftest import STAFF
+
+    later = _start(client, worker, "timer_intermediate", wait="PT2H")
+    sooner = _start(client, worker, "timer_intermediate", wait="PT1H")
+    listed = client.get("/api/v1/timers", headers=STAFF["admin"]).get_json()
+    assert [t["instance_id"] for t in listed["items"]] == [sooner, later]
+    assert listed["total"] == 2
+    cutoff = (datetime.now(UTC) + timedelta(minutes=90)).isoformat().replace("+", "%2B")
+    soon = client.get(f"/api/v1/timers?due_before={cutoff}", headers=STAFF["admin"]).get_json()
+    assert [t["instance_id"] for t in soon["items"]] == [sooner]
+    assert client.get("/api/v1/timers", headers=worker).status_code == 403
+    detail = client.get(f"/api/v1/process-instances/{later}", headers=STAFF["admin"]).get_json()
+    assert detail["next_timer"]["element_id"] == "wait_a_moment"
+    assert detail["next_timer"]["status"] == "pending"
