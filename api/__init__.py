@@ -77,5 +77,5 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     if settings.deploy_on_startup:
         cli.deploy_models(services)
     if settings.job_mode == "thread":
-        services.queue.start_background()
+        services.queue.start_background(settings.dispatch_interval_seconds)
     return app

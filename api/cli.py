@@ -60,9 +60,9 @@ def register(app: Flask) -> None:
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
     def worker_command(burst: bool) -> None:
-        """Run an rq worker on the corpflow queue (needs CORPFLOW_REDIS_URL)."""
+        """Run an rq worker on the corpflow queue, with its timer dispatcher (needs Redis)."""
         from redis import Redis
-        from rq import Queue, Worker
+        from rq import Queue, SimpleWorker
 
         services: Services = current_app.extensions["corpflow"]
         if not services.settings.redis_url:
@@ -70,8 +70,10 @@ def register(app: Flask) -> None:
                 "set CORPFLOW_REDIS_URL to run an rq worker; without "
                 "Redis, jobs run inside the API process"
             )
-        services.queue.start_background()
+        services.queue.start_background(services.settings.dispatch_interval_seconds)
         connection = Redis.from_url(services.settings.redis_url)
-        Worker([Queue("corpflow", connection=connection)], connection=connection).work(
+        # SimpleWorker runs jobs in this process: forking per job would share the database
+        # connection pool with the child, and the dispatcher thread lives here anyway.
+        SimpleWorker([Queue("corpflow", connection=connection)], connection=connection).work(
             burst=burst, with_scheduler=True
         )

@@ -28,6 +28,10 @@ class Settings:
     max_request_bytes: int = 16 * 1024 * 1024
     token_ttl_hours: int = 12
     auth_cache_seconds: int = 60
+    # How often the dispatcher looks for due timers, and after how long a timer whose job was
+    # sent but which is still pending is sent again (its job was lost with a worker or Redis).
+    dispatch_interval_seconds: float = 0.25
+    timer_resend_seconds: float = 30.0
     log_level: str = "INFO"
     sql_echo: bool = False
     # The bank's local time zone: working days and "end of day" are counted in it.
@@ -56,6 +60,10 @@ class Settings:
             max_model_bytes=int(get("MAX_MODEL_BYTES") or cls.max_model_bytes),
             token_ttl_hours=int(get("TOKEN_TTL_HOURS") or cls.token_ttl_hours),
             auth_cache_seconds=int(get("AUTH_CACHE_SECONDS") or cls.auth_cache_seconds),
+            dispatch_interval_seconds=float(
+                get("DISPATCH_INTERVAL_SECONDS") or cls.dispatch_interval_seconds
+            ),
+            timer_resend_seconds=float(get("TIMER_RESEND_SECONDS") or cls.timer_resend_seconds),
             log_level=get("LOG_LEVEL") or cls.log_level,
             sql_echo=_bool(get("SQL_ECHO"), False),
             timezone=get("TIMEZONE") or cls.timezone,

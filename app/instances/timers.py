@@ -19,9 +19,6 @@ from app.instances.models import Incident, Timer
 
 log = logging.getLogger(__name__)
 
-# A due timer whose job was sent this long ago and is still pending lost its job (a killed
-# worker, a flushed Redis): the next dispatcher pass sends it again.
-RESEND_AFTER = timedelta(seconds=30)
 BATCH = 1000
 
 
@@ -35,6 +32,9 @@ def dispatch_due(limit: int = BATCH) -> int:
     """
     services = current()
     now = utcnow()
+    # A due timer whose job was sent this long ago and is still pending lost its job (a killed
+    # worker, a flushed Redis): this pass sends it again.
+    resend_before = now - timedelta(seconds=services.settings.timer_resend_seconds)
     with transaction(services.sessions) as session:
         ids = list(
             session.scalars(
@@ -42,7 +42,7 @@ def dispatch_due(limit: int = BATCH) -> int:
                 .where(
                     Timer.status == "pending",
                     Timer.due_at <= now,
-                    or_(Timer.enqueued_at.is_(None), Timer.enqueued_at < now - RESEND_AFTER),
+                    or_(Timer.enqueued_at.is_(None), Timer.enqueued_at < resend_before),
                 )
                 .order_by(Timer.due_at)
                 .limit(limit)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -120,7 +121,7 @@ def test_cycle_timer_fires_each_repetition_once(
 
 
 def test_lost_timer_job_is_resent_after_the_grace(
-    client: FlaskClient, sessions: sessionmaker[Session], worker: dict[str, str]
+    app: Flask, client: FlaskClient, sessions: sessionmaker[Session], worker: dict[str, str]
 ) -> None:
     instance_id = _start(client, worker, "timer_intermediate", wait="PT1S")
     [pending] = _timers(sessions, instance_id)
@@ -134,7 +135,8 @@ def test_lost_timer_job_is_resent_after_the_grace(
     with sessions() as session:
         row = session.get(Timer, pending.id)
         assert row is not None
-        row.enqueued_at = datetime.now(UTC) - timers.RESEND_AFTER - timedelta(seconds=1)
+        resend = timedelta(seconds=app.extensions["corpflow"].settings.timer_resend_seconds)
+        row.enqueued_at = datetime.now(UTC) - resend - timedelta(seconds=1)
         session.commit()
     assert timers.dispatch_due() == 1
     assert [t.status for t in _timers(sessions, instance_id)] == ["fired"]
