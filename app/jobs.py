@@ -14,7 +14,7 @@ from app.context import current
 from app.customers.customers import FacilityStore
 from app.db import transaction, utcnow
 from app.errors import DomainError, NotFoundError
-from app.instances import stepping, timers
+from app.instances import start_timers, stepping, timers
 from app.instances.models import Incident, ServiceJob
 from app.notifications.delivery import send_notification, sweep_notifications
 from app.tasks.sla import OutboxStore, SlaTaskStore
@@ -25,8 +25,16 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 # send_notification is re-exported: jobs are looked up as app.jobs.<name>.
-__all__ = ["JOBS", "fire_timer", "run_service_task", "send_notification", "sweep", "tick"]
-JOBS = frozenset({"run_service_task", "fire_timer", "send_notification"})
+__all__ = [
+    "JOBS",
+    "fire_start_timer",
+    "fire_timer",
+    "run_service_task",
+    "send_notification",
+    "sweep",
+    "tick",
+]
+JOBS = frozenset({"run_service_task", "fire_timer", "fire_start_timer", "send_notification"})
 _last_sweep = 0.0
 # A pending job older than this has lost its queue entry (a crash between commit and enqueue,
 # a restarted dispatcher, a flushed Redis): the sweeper sends it again.
@@ -36,6 +44,11 @@ SWEEP_AFTER = timedelta(seconds=30)
 def fire_timer(timer_id: str) -> None:
     """Fire a due timer (idempotent: a fired or cancelled timer is left alone)."""
     timers.fire(timer_id)
+
+
+def fire_start_timer(start_timer_id: str) -> None:
+    """Start an instance of a definition whose timer start event is due (idempotent)."""
+    start_timers.fire(start_timer_id)
 
 
 def tick() -> None:

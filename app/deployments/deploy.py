@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.deployments.models import DecisionDefinition, Deployment, ProcessDefinition
 from app.errors import InvalidInputError, ModelError, PermissionDeniedError
 from app.identity.actor import ADMIN, PROCESS_DESIGNER, Actor
+from app.instances import start_timers
 from app.workflow.compiler import CACHE, Compiled, CompiledBpmn, CompiledDmn, compile_model
 from app.workflow.compiler import content_hash as hash_of
 from app.workflow.model import LintIssue
@@ -113,18 +114,20 @@ def deploy(
             result.warnings += _handler_warnings(item)
             for proc in item.document.processes:
                 if proc.executable:
-                    result.definitions.append(
-                        _version(
-                            session,
-                            ProcessDefinition,
-                            proc.id,
-                            proc.name,
-                            filename,
-                            content,
-                            digest,
-                            deployment,
-                        )
+                    definition, created = _version(
+                        session,
+                        ProcessDefinition,
+                        proc.id,
+                        proc.name,
+                        filename,
+                        content,
+                        digest,
+                        deployment,
                     )
+                    if created:
+                        session.flush()
+                        start_timers.schedule(session, definition, proc)  # type: ignore[arg-type]
+                    result.definitions.append((definition, created))
         elif isinstance(item, CompiledDmn):
             for decision in item.document.decisions:
                 result.definitions.append(

@@ -18,7 +18,7 @@ from app.deployments.definitions import (
     latest_process,
 )
 from app.errors import InvalidInputError, NotFoundError, PermissionDeniedError
-from app.identity.actor import Actor
+from app.identity.actor import SYSTEM, Actor
 from app.instances import stepping
 from app.instances.models import HistoryEvent, ProcessInstance
 from app.tasks import forms
@@ -35,7 +35,11 @@ class StartRequest:
     definition_id: str | None = None
 
 
-def start(session: Session, actor: Actor, request: StartRequest) -> ProcessInstance:
+def start(
+    session: Session, actor: Actor, request: StartRequest, *, fire_start: bool = False
+) -> ProcessInstance:
+    """Start an instance; `fire_start` passes a timer start event at once (its schedule is
+    corpflow's start_timer row, which is due now)."""
     definition = (
         get_process(session, request.definition_id)
         if request.definition_id
@@ -43,8 +47,10 @@ def start(session: Session, actor: Actor, request: StartRequest) -> ProcessInsta
     )
     compiled = compiled_process(definition)
     model = compiled.process(definition.key)
-    if (model.starter_groups or model.starter_users) and not (
-        actor.in_group(*model.starter_groups) or actor.user_id in model.starter_users
+    if (
+        actor != SYSTEM
+        and (model.starter_groups or model.starter_users)
+        and not (actor.in_group(*model.starter_groups) or actor.user_id in model.starter_users)
     ):
         allowed = ", ".join([*model.starter_groups, *model.starter_users])
         raise PermissionDeniedError(
@@ -88,7 +94,9 @@ def start(session: Session, actor: Actor, request: StartRequest) -> ProcessInsta
         started_at=utcnow(),
     )
     stepping.refresh_calendar(session)
-    run = Run.start(compiled, definition.key, variables, decision_resolver(session))
+    run = Run.start(
+        compiled, definition.key, variables, decision_resolver(session), fire_start=fire_start
+    )
     stepping.save(session, instance, run, new=True)
     stepping.history(
         session,

@@ -96,3 +96,25 @@ class ServiceJob(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     done_at: Mapped[datetime | None]
+
+
+class StartTimer(Base):
+    """The next scheduled start of a definition whose process begins with a timer start event."""
+
+    __tablename__ = "start_timer"
+    __table_args__ = (Index("ix_start_timer_status_due", "status", "due_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    definition_id: Mapped[str] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(100))
+    element_id: Mapped[str] = mapped_column(String(100))
+    # The evaluated timer text: an ISO date-time, duration or repeating interval, or cron.
+    kind: Mapped[str] = mapped_column(String(16))
+    spec: Mapped[str] = mapped_column(String(200))
+    due_at: Mapped[datetime]
+    # Starts still to come after this one: -1 = forever (R/…, cron), 0 = this is the last.
+    remaining: Mapped[int] = mapped_column(default=0)
+    fired_count: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|done|cancelled
+    enqueued_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

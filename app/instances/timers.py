@@ -15,7 +15,7 @@ from app.db import transaction, utcnow
 from app.errors import DomainError, NotFoundError, PermissionDeniedError
 from app.identity.actor import Actor
 from app.instances import stepping
-from app.instances.models import Incident, Timer
+from app.instances.models import Incident, StartTimer, Timer
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +25,8 @@ BATCH = 1000
 def dispatch_due(limit: int = BATCH) -> int:
     """One dispatcher pass: claim due timers, stamp them as sent, send their jobs after commit.
 
-    The query walks the (status, due_at) index from the oldest due timer and stops at `limit`,
-    so a pass costs the same whether ten or a million timers are pending. SKIP LOCKED lets any
+    Each query walks a (status, due_at) index from the oldest due row and stops at `limit`, so
+    a pass costs the same whether ten or a million timers are pending. SKIP LOCKED lets any
     number of dispatchers (one per worker process) run at once without sending a timer twice
     in the same round; sending twice later is harmless because firing re-checks under lock.
     """
@@ -35,30 +35,33 @@ def dispatch_due(limit: int = BATCH) -> int:
     # A due timer whose job was sent this long ago and is still pending lost its job (a killed
     # worker, a flushed Redis): this pass sends it again.
     resend_before = now - timedelta(seconds=services.settings.timer_resend_seconds)
+    sent: list[tuple[str, tuple[str, ...]]] = []
     with transaction(services.sessions) as session:
-        ids = list(
-            session.scalars(
-                select(Timer.id)
-                .where(
-                    Timer.status == "pending",
-                    Timer.due_at <= now,
-                    or_(Timer.enqueued_at.is_(None), Timer.enqueued_at < resend_before),
+        for model, job in ((Timer, "fire_timer"), (StartTimer, "fire_start_timer")):
+            ids = list(
+                session.scalars(
+                    select(model.id)
+                    .where(
+                        model.status == "pending",
+                        model.due_at <= now,
+                        or_(model.enqueued_at.is_(None), model.enqueued_at < resend_before),
+                    )
+                    .order_by(model.due_at)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
                 )
-                .order_by(Timer.due_at)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
             )
-        )
-        if ids:
-            session.execute(
-                update(Timer)
-                .where(Timer.id.in_(ids))
-                .values(enqueued_at=now)
-                .execution_options(synchronize_session=False)
-            )
-    for timer_id in ids:
-        services.queue.dispatch(("fire_timer", (timer_id,)))
-    return len(ids)
+            if ids:
+                session.execute(
+                    update(model)
+                    .where(model.id.in_(ids))
+                    .values(enqueued_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+            sent += [(job, (timer_id,)) for timer_id in ids]
+    for message in sent:
+        services.queue.dispatch(message)
+    return len(sent)
 
 
 def fire(timer_id: str) -> bool:

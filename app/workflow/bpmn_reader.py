@@ -121,8 +121,9 @@ class _Reader:
         start_form: tuple[FormField, ...] = ()
         initiator: str | None = None
         decision_refs: list[str] = []
-        timers: list[str] = []
+        timers: dict[str, tuple[str, str]] = {}
         executable = proc.get("isExecutable") == "true"
+        top_level_starts = {n.get("id") for n in proc.findall(f"{B}startEvent")}
         for node in proc.iter():
             kind = _local(node)
             nid = node.get("id")
@@ -131,10 +132,10 @@ class _Reader:
             if kind == "sequenceFlow":
                 self.read_condition(node)
             elif kind == "timerEventDefinition":
-                self.read_timer(node)
+                definition = self.read_timer(node)
                 event = node.getparent()
-                if event is not None and event.get("id"):
-                    timers.append(event.get("id") or "")
+                if event is not None and event.get("id") and definition is not None:
+                    timers[event.get("id") or ""] = definition
             elif kind == "multiInstanceLoopCharacteristics":
                 self.read_multi_instance(node)
             elif kind in ("taskListener", "executionListener"):
@@ -165,6 +166,17 @@ class _Reader:
             initiator_variable=initiator,
             decision_refs=tuple(decision_refs),
             timer_elements=tuple(timers),
+            timer_definitions=timers,
+            start_timer=next(
+                (
+                    eid
+                    for eid in timers
+                    if elements.get(eid)
+                    and elements[eid].kind == "startEvent"
+                    and eid in top_level_starts
+                ),
+                None,
+            ),
             starter_groups=_split(proc.get(f"{C}candidateStarterGroups")),
             starter_users=_split(proc.get(f"{C}candidateStarterUsers")),
         )
@@ -186,19 +198,36 @@ class _Reader:
         if translated is not None:
             cond.text = translated
 
-    def read_timer(self, timer: etree._Element) -> None:
+    def read_timer(self, timer: etree._Element) -> tuple[str, str] | None:
+        """Translate the timer in place; return (kind, corpflow expression) for the model."""
         event = timer.getparent()
+        found: tuple[str, str] | None = None
         for child in timer:
             if not (child.text or "").strip():
                 continue
             text = (child.text or "").strip()
             if _local(child) == "timeCycle" and not text.startswith(("R", "$", "#")):
-                self.issue(
-                    "warning",
-                    f"cron timer cycle '{text}' is not supported yet",
-                    child,
-                    event.get("id") if event is not None else None,
+                parent = event.getparent() if event is not None else None
+                at_start = (
+                    event is not None
+                    and parent is not None
+                    and _local(event) == "startEvent"
+                    and _local(parent) == "process"
                 )
+                if not at_start:
+                    self.issue(
+                        "error",
+                        f"cron cycle '{text}' is supported on timer start events only; use an "
+                        "ISO repeating interval such as R3/PT1H here",
+                        child,
+                        event.get("id") if event is not None else None,
+                    )
+                    continue
+                # corpflow schedules cron start events itself (app.instances.start_timers); the
+                # engine's copy gets an inert interval it can parse.
+                found = ("cron", repr(text))
+                child.text = '"R/PT24H"'
+                continue
             translated = self.translate(
                 text,
                 child,
@@ -208,6 +237,8 @@ class _Reader:
             )
             if translated is not None:
                 child.text = translated
+                found = (_local(child), translated)
+        return found
 
     def read_multi_instance(self, loop: etree._Element) -> None:
         owner = loop.getparent()

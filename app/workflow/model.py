@@ -70,6 +70,10 @@ class ProcessModel:
     initiator_variable: str | None = None
     decision_refs: tuple[str, ...] = ()
     timer_elements: tuple[str, ...] = ()
+    # element id -> (timeDate | timeDuration | timeCycle | cron, corpflow expression)
+    timer_definitions: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # The top-level timer start event, if the process starts on a schedule.
+    start_timer: str | None = None
     # camunda:candidateStarterGroups / candidateStarterUsers: who may start it (empty = anyone).
     starter_groups: tuple[str, ...] = ()
     starter_users: tuple[str, ...] = ()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -78,6 +78,8 @@ class Run:
         process_id: str,
         variables: Mapping[str, Any],
         decisions: DecisionResolver | None = None,
+        *,
+        fire_start: bool = False,
     ) -> Run:
         spec, subs = compiled.spec_for(process_id)
         run = cls(
@@ -86,7 +88,23 @@ class Run:
         for task in run._wf.get_tasks(state=TaskState.READY):
             task.data.update(variables)
         run._step()
+        if fire_start:
+            run._pass_start_timer()
         return run
+
+    def _pass_start_timer(self) -> None:
+        """Let a waiting timer start event through now: its due time was corpflow's to keep."""
+        start_id = self.model.start_timer
+        past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+        for task in self._wf.get_tasks(state=TaskState.WAITING):
+            if task.task_spec.bpmn_id != start_id:
+                continue
+            definition = task.task_spec.event_definition
+            if isinstance(definition, CycleTimerEventDefinition):
+                task.internal_data["event_value"] = {"cycles": 1, "next": past, "duration": 0}
+            else:
+                task.internal_data["event_value"] = past
+        self.fire_due_timers()
 
     @classmethod
     def restore(
