@@ -203,7 +203,7 @@ def _project_timers(
 
 def _project_service_jobs(session: Session, instance: ProcessInstance, run: Run, new: bool) -> None:
     started = {view.id for view in run.service_tasks()}
-    if not new:
+    if not new and run.model.has_service_tasks:
         for job in session.scalars(
             select(ServiceJob).where(
                 ServiceJob.instance_id == instance.id, ServiceJob.status == "pending"

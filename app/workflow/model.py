@@ -74,6 +74,10 @@ class ProcessModel:
     timer_definitions: dict[str, tuple[str, str]] = field(default_factory=dict)
     # The top-level timer start event, if the process starts on a schedule.
     start_timer: str | None = None
+
+    @property
+    def has_service_tasks(self) -> bool:
+        return any(e.handler or e.external_topic for e in self.elements.values())
     # camunda:candidateStarterGroups / candidateStarterUsers: who may start it (empty = anyone).
     starter_groups: tuple[str, ...] = ()
     starter_users: tuple[str, ...] = ()
