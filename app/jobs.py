@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.context import current
 from app.customers.customers import FacilityStore
 from app.db import transaction, utcnow
-from app.errors import DomainError, NotFoundError
+from app.errors import DomainError
 from app.instances import start_timers, stepping, timers
 from app.instances.models import Incident, ServiceJob
 from app.notifications.delivery import send_notification, sweep_notifications
@@ -87,11 +87,8 @@ def run_service_task(task_id: str) -> None:
     """Run the handler bound to a started service task and continue the instance."""
     services = current()
     with transaction(services.sessions) as session:
-        # Lock the instance first (as every writer does), then read the job under that lock.
-        owner = select(ServiceJob.instance_id).where(ServiceJob.id == task_id).scalar_subquery()
-        try:
-            instance = stepping.lock_instance(session, owner)
-        except NotFoundError:
+        instance = stepping.lock_instance_of(session, ServiceJob, task_id)
+        if instance is None:
             return
         job = session.get(ServiceJob, task_id)
         if job is None or job.status != "pending":

@@ -27,6 +27,20 @@ def make_customer(client: FlaskClient, name: str = "上海示例科技有限公�
     return dict(response.get_json())
 
 
+def application_variables(customer_id: str, **overrides: Any) -> dict[str, Any]:
+    """A valid credit_application start form; override any field."""
+    return {
+        "customer_id": customer_id,
+        "amount": 5_000_000,
+        "currency": "CNY",
+        "term_months": 12,
+        "product": "working_capital",
+        "guarantee_type": "mortgage",
+        "purpose": "采购原材料",
+        **overrides,
+    }
+
+
 def make_application(
     client: FlaskClient,
     customer_id: str,
@@ -41,15 +55,9 @@ def make_application(
         json={
             "process_key": "credit_application",
             "business_key": f"APP-{next(_serial)}",
-            "variables": {
-                "customer_id": customer_id,
-                "amount": amount,
-                "currency": "CNY",
-                "term_months": 12,
-                "product": "working_capital",
-                "guarantee_type": guarantee_type,
-                "purpose": "采购原材料",
-            },
+            "variables": application_variables(
+                customer_id, amount=amount, guarantee_type=guarantee_type
+            ),
         },
     )
     assert response.status_code == 201, response.get_json()

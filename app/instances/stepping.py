@@ -38,6 +38,18 @@ def lock_instance(session: Session, instance_id: str | Any) -> ProcessInstance:
     return instance
 
 
+def lock_instance_of(session: Session, model: Any, row_id: str) -> ProcessInstance | None:
+    """Lock the instance owning a row (timer, service job) by that row's id; None if gone.
+
+    Every writer locks the instance first and reads its rows after, so the row is fresh.
+    """
+    owner = select(model.instance_id).where(model.id == row_id).scalar_subquery()
+    try:
+        return lock_instance(session, owner)
+    except NotFoundError:
+        return None
+
+
 def refresh_calendar(session: Session) -> None:
     """Working-day due dates use this process's copy of the bank's calendar: keep it fresh."""
     refresh_if_stale(session, current().settings.timezone)

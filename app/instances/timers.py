@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.context import current
 from app.db import transaction, utcnow
-from app.errors import DomainError, NotFoundError, PermissionDeniedError
+from app.errors import DomainError, PermissionDeniedError
 from app.identity.actor import Actor
 from app.instances import stepping
 from app.instances.models import Incident, StartTimer, Timer
@@ -68,10 +68,8 @@ def fire(timer_id: str) -> bool:
     """Fire one timer exactly once in effect; returns whether this call fired it."""
     services = current()
     with transaction(services.sessions) as session:
-        owner = select(Timer.instance_id).where(Timer.id == timer_id).scalar_subquery()
-        try:
-            instance = stepping.lock_instance(session, owner)
-        except NotFoundError:
+        instance = stepping.lock_instance_of(session, Timer, timer_id)
+        if instance is None:
             return False
         timer = session.get(Timer, timer_id)
         if timer is None or timer.status != "pending" or timer.due_at > utcnow():

@@ -78,6 +78,7 @@ class ProcessModel:
     @property
     def has_service_tasks(self) -> bool:
         return any(e.handler or e.external_topic for e in self.elements.values())
+
     # camunda:candidateStarterGroups / candidateStarterUsers: who may start it (empty = anyone).
     starter_groups: tuple[str, ...] = ()
     starter_users: tuple[str, ...] = ()

@@ -21,14 +21,6 @@ from tests.sinks import WebhookSink
 
 
 @pytest.fixture
-def webhook() -> Iterator[WebhookSink]:
-    sink = WebhookSink()
-    sink.start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture
 def webhook_settings(app: Flask, webhook: WebhookSink) -> Iterator[Settings]:
     services = app.extensions["corpflow"]
     saved = services.settings

@@ -16,7 +16,7 @@ from app import jobs
 from app.instances.models import ProcessInstance, ServiceJob
 from tests.app.test_jobs import _approve_without_enqueue, _facilities
 from tests.conftest import ROOT, STAFF, deploy_files
-from tests.factories import make_customer, make_user
+from tests.factories import application_variables, make_customer, make_user
 
 
 def test_parallel_branches_completed_at_once_lose_nothing(
@@ -83,15 +83,7 @@ def test_start_rejects_two_different_customers(client: FlaskClient, credit_model
         json={
             "process_key": "credit_application",
             "customer_id": first["id"],
-            "variables": {
-                "customer_id": second["id"],
-                "amount": 1000,
-                "currency": "CNY",
-                "term_months": 6,
-                "product": "trade_finance",
-                "guarantee_type": "credit",
-                "purpose": "x",
-            },
+            "variables": application_variables(second["id"], amount=1000),
         },
     )
     assert response.status_code == 422
@@ -188,15 +180,7 @@ def test_unclaim_after_completion_is_refused(client: FlaskClient, credit_models:
         headers=STAFF["rm"],
         json={
             "process_key": "credit_application",
-            "variables": {
-                "customer_id": customer["id"],
-                "amount": 1000,
-                "currency": "CNY",
-                "term_months": 6,
-                "product": "trade_finance",
-                "guarantee_type": "credit",
-                "purpose": "x",
-            },
+            "variables": application_variables(customer["id"], amount=1000),
         },
     ).get_json()
     task_id = started["open_tasks"][0]["id"]

@@ -12,7 +12,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.instances.models import HistoryEvent, ProcessInstance
 from tests.conftest import STAFF, basic
-from tests.factories import do_task, instance, make_application, make_customer, make_user, open_task
+from tests.factories import (
+    application_variables,
+    do_task,
+    instance,
+    make_application,
+    make_customer,
+    make_user,
+    open_task,
+)
 
 
 def test_four_eyes_initiator_cannot_review(
@@ -25,15 +33,7 @@ def test_four_eyes_initiator_cannot_review(
         headers=both,
         json={
             "process_key": "credit_application",
-            "variables": {
-                "customer_id": customer["id"],
-                "amount": 1000,
-                "currency": "CNY",
-                "term_months": 6,
-                "product": "trade_finance",
-                "guarantee_type": "credit",
-                "purpose": "x",
-            },
+            "variables": application_variables(customer["id"], amount=1000),
         },
     )
     assert started.status_code == 201, started.get_json()
