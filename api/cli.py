@@ -11,6 +11,7 @@ from app.db import Base, transaction
 from app.deployments.deploy import deploy_directories
 from app.identity.actor import SYSTEM
 from app.identity.users import seed_demo_staff
+from app.workdays.store import load_shipped_years, refresh_calendar
 
 
 def deploy_models(services: Services) -> None:
@@ -46,6 +47,11 @@ def register(app: Flask) -> None:
         services: Services = current_app.extensions["corpflow"]
         with transaction(services.sessions) as session:
             staff = seed_demo_staff(session)
+            years = load_shipped_years(session)
+        with transaction(services.sessions) as session:
+            refresh_calendar(session, services.settings.timezone)
+        if years:
+            click.echo(f"Official working-day calendar loaded for {', '.join(map(str, years))}")
         click.echo("Demo staff (user / password / groups):")
         for user_id, display, groups, password in staff:
             click.echo(f"  {user_id:15} {password:16} {', '.join(groups):40} {display}")

@@ -119,9 +119,14 @@ def save(session: Session, instance: ProcessInstance, run: Run, *, new: bool = F
         ends = [r.element_id for r in run.completed if r.kind == "endEvent"]
         instance.end_element = ends[-1] if ends else None
         history(session, instance, "instance_completed", element_id=instance.end_element, at=now)
-    _project_human_tasks(session, instance, run, now, new)
-    _project_timers(session, instance, run, now, new)
-    _project_service_jobs(session, instance, run, new)
+    # The projection queries must not flush the changes above one statement at a time: all of
+    # it goes out in one flush at the end (history rows as one multi-row INSERT). Rows the
+    # caller changed but did not flush are read back from the identity map with their new
+    # values, so each projection checks the in-memory status, not only the SQL filter.
+    with session.no_autoflush:
+        _project_human_tasks(session, instance, run, now, new)
+        _project_timers(session, instance, run, now, new)
+        _project_service_jobs(session, instance, run, new)
     run.completed.clear()
     session.flush()
 
@@ -143,6 +148,8 @@ def _project_human_tasks(
     )
     ready = {view.id: view for view in run.user_tasks()}
     for task_id, row in open_rows.items():
+        if row.status != "open":
+            continue  # the caller just completed it
         if task_id not in ready:
             # Gone without a completion through the task API: an interrupting event took it.
             row.status = "cancelled"
@@ -191,6 +198,8 @@ def _project_timers(
     waiting = {view.id: view for view in run.timers()}
     fired = {record.task_id for record in run.completed}
     for timer_id, row in pending.items():
+        if row.status != "pending":
+            continue
         if timer_id not in waiting:
             # The engine says which: a timer task that completed fired; one that vanished was
             # cancelled (its task finished first, or an interrupting event took the branch).
@@ -221,7 +230,7 @@ def _project_service_jobs(session: Session, instance: ProcessInstance, run: Run,
                 ServiceJob.instance_id == instance.id, ServiceJob.status == "pending"
             )
         ):
-            if job.id not in started:
+            if job.status == "pending" and job.id not in started:
                 job.status = "cancelled"  # an event took the branch before the job ran
                 job.done_at = utcnow()
     for view in run.service_tasks():

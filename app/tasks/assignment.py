@@ -78,6 +78,7 @@ def excluded_users(session: Session, instance: ProcessInstance, element: Element
         excluded.add(instance.started_by)
     earlier = _identities(element.properties.get(EXCLUDE_PERFORMERS))
     if earlier:
+        session.flush()  # a performer recorded in this very transaction counts too
         performers = session.scalars(
             select(HumanTask.completed_by).where(
                 HumanTask.instance_id == instance.id,

@@ -114,17 +114,24 @@ def _start(value: Any, zone: ZoneInfo) -> datetime:
     )
 
 
+_WARNED: set[int] = set()
+
+
 def _due(name: str, start: datetime, n: int) -> WorkdayDateTime:
     try:
         result: WorkdayResult = current_calendar().add_workdays(start, n)
     except ValueError:
         raise OperationError(f"{name}(): the due date is out of range") from None
     if result.estimated:
-        years = ", ".join(str(y) for y in result.years_estimated)
-        log.warning(
-            "%s: due date %s is estimated; no official calendar loaded for %s",
-            name, result.due.isoformat(), years,
-        )  # fmt: skip
+        # Said once per process and year: the task and timer carry the flag each time.
+        fresh = set(result.years_estimated) - _WARNED
+        if fresh:
+            _WARNED.update(fresh)
+            log.warning(
+                "%s: due dates in %s are estimated: no official working-day calendar is "
+                "loaded for %s (load one with PUT /api/v1/calendar/years/<year>)",
+                name, ", ".join(map(str, sorted(fresh))), ", ".join(map(str, sorted(fresh))),
+            )  # fmt: skip
     return WorkdayDateTime.of(result.due, result.estimated)
 
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.errors import InvalidInputError, PermissionDeniedError
-from app.identity.actor import Actor
+from app.identity.actor import SYSTEM, Actor
 from app.workdays.calendar import DEFAULT_TIMEZONE, WorkingCalendar
 from app.workdays.models import OFF, OFFICIAL, WORK, CalendarDay, CalendarYear
 
@@ -307,3 +308,21 @@ def parse_calendar_file(text: str) -> CalendarFile:
 def parse_calendar_notes(text: str) -> dict[date, str]:
     """The notes column of a calendar file, by date."""
     return {row.day: row.note for row in _parse_rows(text) if row.note}
+
+
+SHIPPED = Path(__file__).resolve().parent / "data"
+
+
+def load_shipped_years(session: Session) -> list[int]:
+    """Load the official calendars shipped in app/workdays/data/ for years the bank has not
+    loaded itself (demo and first start); returns the years loaded."""
+    loaded = []
+    for path in sorted(SHIPPED.glob("cn-*.csv")):
+        year = int(path.stem.removeprefix("cn-"))
+        if session.get(CalendarYear, year) is not None:
+            continue
+        text = path.read_text(encoding="utf-8")
+        source = text.splitlines()[0].lstrip("# ").strip() or path.name
+        load_year_file(session, SYSTEM, year, text, source)
+        loaded.append(year)
+    return loaded
