@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import re
 
+from croniter import croniter
 from lxml import etree
 
 from app.workflow.expressions import ExpressionError
@@ -55,6 +56,11 @@ _BRACED = re.compile(r"^\s*[$#]\{\s*(.*?)\s*\}\s*$", re.S)
 def _line(node: etree._Element | None) -> int | None:
     line = node.sourceline if node is not None else None
     return line if isinstance(line, int) else None
+
+
+def _valid_cron(text: str) -> bool:
+    fields = text.split()
+    return 5 <= len(fields) <= 7 and croniter.is_valid(text, second_at_beginning=len(fields) >= 6)
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -207,24 +213,17 @@ class _Reader:
                 continue
             text = (child.text or "").strip()
             if _local(child) == "timeCycle" and not text.startswith(("R", "$", "#")):
-                parent = event.getparent() if event is not None else None
-                at_start = (
-                    event is not None
-                    and parent is not None
-                    and _local(event) == "startEvent"
-                    and _local(parent) == "process"
-                )
-                if not at_start:
+                if not _valid_cron(text):
                     self.issue(
                         "error",
-                        f"cron cycle '{text}' is supported on timer start events only; use an "
-                        "ISO repeating interval such as R3/PT1H here",
+                        f"timer cycle '{text}' is neither an ISO repeating interval (R3/PT1H) "
+                        "nor a cron expression",
                         child,
                         event.get("id") if event is not None else None,
                     )
                     continue
-                # corpflow schedules cron start events itself (app.instances.start_timers); the
-                # engine's copy gets an inert interval it can parse.
+                # The engine cannot read cron: its copy gets an inert interval, and corpflow
+                # sets each next due time itself (start_timers for start events, Run elsewhere).
                 found = ("cron", repr(text))
                 child.text = '"R/PT24H"'
                 continue

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
+from croniter import croniter
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import (  # type: ignore[import-untyped]
     MultipleEventDefinition,
 )
@@ -28,7 +30,11 @@ from app.workflow.engine import (
     load_state,
     new_workflow,
 )
+from app.workflow.expressions import compile_expression
 from app.workflow.model import ProcessModel
+
+# The bank's zone for cron schedules; app.bootstrap sets it from CORPFLOW_TIMEZONE.
+CRON_TIMEZONE = "Asia/Shanghai"
 
 
 @dataclass(frozen=True)
@@ -217,6 +223,38 @@ class Run:
 
     def _step(self) -> None:
         self._guarded(lambda: self._wf.do_engine_steps(did_complete_task=self._record))
+        self._align_cron_timers()
+
+    def _align_cron_timers(self) -> None:
+        """Give cron cycles their next due time; the engine only knows fixed intervals.
+
+        The engine's copy of a cron timer is an endless 24-hour cycle; whenever its next time
+        is not one this method set (new timer, or the engine just fired and added 24 h), the
+        next cron occurrence after now replaces it.
+        """
+        crons = {
+            element: expression
+            for element, (kind, expression) in self.model.timer_definitions.items()
+            if kind == "cron" and element != self.model.start_timer
+        }
+        if not crons:
+            return
+        now = datetime.now(UTC)
+        for task in self._wf.get_tasks(state=TaskState.WAITING):
+            source = crons.get(task.task_spec.bpmn_id or "")
+            value = task.internal_data.get("event_value")
+            if source is None or not isinstance(value, dict):
+                continue
+            if task.internal_data.get("cron_next") == value.get("next"):
+                continue
+            expression = compile_expression(source).evaluate({})
+            local = now.astimezone(ZoneInfo(CRON_TIMEZONE))
+            following = croniter(
+                expression, local, second_at_beginning=len(expression.split()) >= 6
+            ).get_next(datetime)
+            value["next"] = following.astimezone(UTC).isoformat()
+            value["cycles"] = -1
+            task.internal_data["cron_next"] = value["next"]
 
     @staticmethod
     def _guarded(action: Any) -> None:

@@ -159,3 +159,20 @@ def test_operators_list_pending_timers_and_see_the_next_one(
     detail = client.get(f"/api/v1/process-instances/{later}", headers=STAFF["admin"]).get_json()
     assert detail["next_timer"]["element_id"] == "wait_a_moment"
     assert detail["next_timer"]["status"] == "pending"
+
+
+def test_cron_cycle_on_a_boundary_timer_fires_at_each_occurrence(
+    client: FlaskClient, sessions: sessionmaker[Session], worker: dict[str, str]
+) -> None:
+    instance_id = _start(client, worker, "timer_cron_boundary")
+    [first] = _timers(sessions, instance_id)
+    assert first.due_at - datetime.now(UTC) <= timedelta(seconds=1)  # the next whole second
+    for expected in (1, 2):
+        _wait_until_due(_timers(sessions, instance_id))
+        jobs.tick()
+        reminders = client.get(
+            f"/api/v1/tasks?instance_id={instance_id}", headers=worker
+        ).get_json()["items"]
+        assert [t["element_id"] for t in reminders].count("reminder") == expected
+    [pending] = [t for t in _timers(sessions, instance_id) if t.status == "pending"]
+    assert pending.due_at - datetime.now(UTC) <= timedelta(seconds=1)  # not 24 h away
