@@ -1,0 +1,8 @@
+"""Camunda 7 REST compatibility: the subset Camunda Modeler and the Python clients call."""
+
+from __future__ import annotations
+
+from api.engine_rest import deployments, errors, guard, misc, process_definitions
+from api.engine_rest.blueprint import bp, wellknown_bp
+
+__all__ = ["bp", "deployments", "errors", "guard", "misc", "process_definitions", "wellknown_bp"]
