@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """config → services (db, queue) → blueprints → errors → CLI; deploy models if asked."""
-    from api import calendar_cli, cli, errors, health, session
+    from api import calendar_cli, cli, engine_rest, errors, health, session
     from api.v1 import (
         calendar,
         customers,
@@ -71,6 +71,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     ):
         api.register_blueprint(blp)
     app.register_blueprint(health.bp)
+    # The Camunda 7 REST face (/engine-rest) of the same use cases, and the Modeler's
+    # well-known document at the host root; neither is in the native OpenAPI document.
+    app.register_blueprint(engine_rest.bp)
+    app.register_blueprint(engine_rest.wellknown_bp)
     errors.register(app)
     cli.register(app)
     calendar_cli.register(app)
