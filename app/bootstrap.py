@@ -10,7 +10,7 @@ from app.context import Services, install
 from app.db import make_engine, make_sessionmaker
 from app.queue import JobQueue
 from app.workdays.functions import install_expression_functions
-from app.workflow import runtime
+from app.workflow import engine as workflow_engine
 
 
 def build_services(settings: Settings) -> Services:
@@ -25,5 +25,5 @@ def build_services(settings: Settings) -> Services:
     install(services)
     # workdays()/add_workdays() must exist before any model is translated or run.
     install_expression_functions()
-    runtime.CRON_TIMEZONE = settings.timezone
+    workflow_engine.BANK_TIMEZONE = settings.timezone
     return services

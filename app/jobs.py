@@ -110,7 +110,7 @@ def run_service_task(task_id: str) -> None:
             idempotency_key=f"{instance.id}:{job.id}",
             stores={
                 "facilities": FacilityStore(session, instance.id),
-                "tasks": SlaTaskStore(session, instance.id),
+                "tasks": SlaTaskStore(session, instance.id, fired_at=job.created_at),
                 "notifications": OutboxStore(session, instance.id),
             },
             properties=dict(run.model.elements[job.element_id].properties),

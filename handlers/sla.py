@@ -35,8 +35,9 @@ def escalate(variables: Mapping[str, Any], ctx: HandlerContext) -> dict[str, Any
                         f"Business key: {ctx.business_key or '-'}; priority is now {task.priority}."
                     )
                 },
-                # One message per task, person and breach: a re-run of this job sends nothing new.
-                idempotency_key=f"sla-{task.task_id}-{user_id}",
+                # One message per escalation run, task and person: a re-run of this job sends
+                # nothing new; a second escalation (a repeating SLA timer) mails again.
+                idempotency_key=f"sla-{ctx.task_id}-{task.task_id}-{user_id}",
                 task_id=task.task_id,
             )
     return {f"sla_breached_{element_id}": bool(breached)}

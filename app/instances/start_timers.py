@@ -3,6 +3,7 @@ scheduling an old version when a new one is deployed."""
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ from app.workflow.expression_functions import OperationError, parse_datetime, pa
 from app.workflow.expressions import ExpressionError, compile_expression
 from app.workflow.model import ProcessModel
 
+log = logging.getLogger(__name__)
 _CYCLE = re.compile(r"^R(?P<count>\d*)/(?P<rest>.+)$")
 
 
@@ -115,14 +117,20 @@ def fire(start_timer_id: str) -> bool:
         now = utcnow()
         if row is None or row.status != "pending" or row.due_at > now:
             return False
-        start(
-            session,
-            SYSTEM,
-            StartRequest(
-                process_key=row.process_key, variables={}, definition_id=row.definition_id
-            ),
-            fire_start=True,
-        )
+        try:
+            with session.begin_nested():
+                start(
+                    session,
+                    SYSTEM,
+                    StartRequest(
+                        process_key=row.process_key, variables={}, definition_id=row.definition_id
+                    ),
+                    fire_start=True,
+                )
+        except Exception:  # a start that cannot happen must not be retried every few seconds
+            log.exception("scheduled start of %s (%s) failed", row.process_key, row.id)
+            row.status = "failed"
+            return False
         row.fired_count += 1
         row.enqueued_at = None
         if row.remaining == 0:

@@ -185,16 +185,14 @@ def _project_timers(
 ) -> None:
     if not run.model.timer_elements:
         return
-    pending = (
+    known = (
         {}
         if new
         else {
-            t.id: t
-            for t in session.scalars(
-                select(Timer).where(Timer.instance_id == instance.id, Timer.status == "pending")
-            )
+            t.id: t for t in session.scalars(select(Timer).where(Timer.instance_id == instance.id))
         }
     )
+    pending = {timer_id: t for timer_id, t in known.items() if t.status == "pending"}
     waiting = {view.id: view for view in run.timers()}
     fired = {record.task_id for record in run.completed}
     for timer_id, row in pending.items():
@@ -205,8 +203,22 @@ def _project_timers(
             # cancelled (its task finished first, or an interrupting event took the branch).
             row.status = "fired" if timer_id in fired else "cancelled"
             row.fired_at = now
+            if row.status == "fired":  # every firing, whichever step did it, for the KPIs
+                history(
+                    session,
+                    instance,
+                    "timer_fired",
+                    element_id=row.element_id,
+                    element_kind="timer",
+                    task_id=row.id,
+                    at=now,
+                    due_at=row.due_at.isoformat(),
+                    lateness_ms=int((now - row.due_at).total_seconds() * 1000),
+                )
     for timer_id, view in waiting.items():
         existing = pending.get(timer_id)
+        if existing is None and timer_id in known:
+            continue  # fired, cancelled or failed (parked): its row keeps that state
         if existing is None:
             session.add(
                 Timer(
@@ -218,6 +230,18 @@ def _project_timers(
                 )
             )
         elif existing.due_at != view.due_at:
+            if view.id in fired:  # a cycle fired and moved on to its next due time
+                history(
+                    session,
+                    instance,
+                    "timer_fired",
+                    element_id=existing.element_id,
+                    element_kind="timer",
+                    task_id=existing.id,
+                    at=now,
+                    due_at=existing.due_at.isoformat(),
+                    lateness_ms=int((now - existing.due_at).total_seconds() * 1000),
+                )
             existing.due_at = view.due_at
             existing.enqueued_at = None  # a cycle moved on: its next due time needs a new job
 

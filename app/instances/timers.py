@@ -15,7 +15,7 @@ from app.db import transaction, utcnow
 from app.errors import DomainError, PermissionDeniedError
 from app.identity.actor import Actor
 from app.instances import stepping
-from app.instances.models import Incident, StartTimer, Timer
+from app.instances.models import Incident, ProcessInstance, StartTimer, Timer
 
 log = logging.getLogger(__name__)
 
@@ -74,30 +74,34 @@ def fire(timer_id: str) -> bool:
         timer = session.get(Timer, timer_id)
         if timer is None or timer.status != "pending" or timer.due_at > utcnow():
             return False  # fired, cancelled, or a stale early job: nothing to do
-        run = stepping.load(session, instance)
         try:
             with session.begin_nested():
+                run = stepping.load(session, instance)
                 run.fire_due_timers()
-        except DomainError as exc:
-            _incident(session, timer, exc.message)
+                stepping.save(session, instance, run)
+        except Exception as exc:  # anything the step raised: park the timer, say why
+            _suspend(session, instance, timer, exc)
             return False
-        stepping.save(session, instance, run)
         fired = timer.status == "fired"
-        if fired:
-            stepping.history(
-                session,
-                instance,
-                "timer_fired",
-                element_id=timer.element_id,
-                element_kind="timer",
-                task_id=timer.id,
-                due_at=timer.due_at.isoformat(),
-                lateness_ms=int((utcnow() - timer.due_at).total_seconds() * 1000),
-            )
         return fired
 
 
-def _incident(session: Session, timer: Timer, message: str) -> None:
+def _suspend(session: Session, instance: ProcessInstance, timer: Timer, exc: Exception) -> None:
+    """The step failed and was rolled back: park the timer and record an incident.
+
+    Left as it was, the engine would try the overdue timer again on every later step of the
+    instance and fail each time, blocking unrelated work; and the dispatcher would resend it
+    forever. Parked, its due time is pushed out of reach until an operator deals with it.
+    """
+    if isinstance(exc, DomainError):
+        message = exc.message
+    else:
+        log.exception("timer %s of instance %s failed", timer.id, instance.id)
+        message = f"{type(exc).__name__} while firing the timer"
+    session.expire_all()
+    run = stepping.load(session, instance)
+    run.park_timer(timer.id)
+    stepping.save(session, instance, run)
     timer.status = "failed"
     session.add(
         Incident(

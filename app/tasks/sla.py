@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.db import utcnow
@@ -25,6 +26,9 @@ MAX_PRIORITY = 100
 class SlaTaskStore:
     session: Session
     instance_id: str
+    # When the SLA timer fired (its escalation job was created then). A task completed between
+    # that moment and this job still breached: it is recorded, but nobody is chased for it.
+    fired_at: datetime
 
     def mark_breached(self, element_id: str, *, priority_step: int) -> list[BreachedTask]:
         now = utcnow()
@@ -34,30 +38,24 @@ class SlaTaskStore:
             .where(
                 HumanTask.instance_id == self.instance_id,
                 HumanTask.element_id == element_id,
-                HumanTask.status == "open",
+                or_(
+                    HumanTask.status == "open",
+                    and_(HumanTask.status == "completed", HumanTask.completed_at > self.fired_at),
+                ),
             )
             .options(selectinload(HumanTask.candidates))
         )
         for task in rows:
             first = task.breached_at is None
+            if task.status != "open":
+                if first:
+                    task.breached_at = self.fired_at
+                    self.session.add(self._event(element_id, task, first=True))
+                continue
             if first:
                 task.breached_at = now
                 task.priority = min(MAX_PRIORITY, task.priority + priority_step)
-            self.session.add(
-                HistoryEvent(
-                    instance_id=self.instance_id,
-                    kind="sla_breached",
-                    element_id=element_id,
-                    element_kind="userTask",
-                    task_id=task.id,
-                    at=now,
-                    detail={
-                        "due_at": task.due_at.isoformat() if task.due_at else None,
-                        "priority": task.priority,
-                        "first": first,
-                    },
-                )
-            )
+            self.session.add(self._event(element_id, task, first=first))
             breached.append(
                 BreachedTask(
                     task_id=task.id,
@@ -69,6 +67,23 @@ class SlaTaskStore:
                 )
             )
         return breached
+
+    def _event(self, element_id: str, task: HumanTask, *, first: bool) -> HistoryEvent:
+        return HistoryEvent(
+            instance_id=self.instance_id,
+            kind="sla_breached",
+            element_id=element_id,
+            element_kind="userTask",
+            task_id=task.id,
+            at=utcnow(),
+            detail={
+                "due_at": task.due_at.isoformat() if task.due_at else None,
+                "breached_at": task.breached_at.isoformat() if task.breached_at else None,
+                "priority": task.priority,
+                "first": first,
+                "status": task.status,
+            },
+        )
 
     def _recipients(self, task: HumanTask) -> tuple[tuple[str, str], ...]:
         groups = [f"{g}{LEAD_SUFFIX}" for g in task.candidate_groups] + [SUPERVISOR_GROUP]

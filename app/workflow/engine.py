@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine  # type: ignore[import-untyped]
@@ -54,12 +57,7 @@ class SafeScriptEngine(PythonScriptEngine):  # type: ignore[misc]
             raise WorkflowTaskException(str(exc), task=task) from None
         if getattr(result, "estimated", False):
             self.estimated.add(str(task.id))
-        # The engine's timers read ISO text: a date-time means "at", a duration "after".
-        if isinstance(result, datetime):
-            return result.isoformat()
-        if isinstance(result, timedelta):
-            return f"PT{result.total_seconds():g}S"
-        return result
+        return _engine_value(result)
 
     def execute(
         self, task: Any, script: str, external_context: Mapping[str, Any] | None = None
@@ -80,6 +78,36 @@ class SafeScriptEngine(PythonScriptEngine):  # type: ignore[misc]
             raise
         except Exception as exc:  # a decision error is an engine error with the task attached
             raise WorkflowTaskException(f"decision '{decision_ref}': {exc}", task=task) from None
+
+
+# The bank's zone: a date-time without an offset means local time there, never the server's.
+BANK_TIMEZONE = "Asia/Shanghai"
+
+
+def _engine_value(result: Any) -> Any:
+    """What the engine's timers can read: ISO text with an offset, or an ISO duration."""
+    zone = ZoneInfo(BANK_TIMEZONE)
+    if isinstance(result, datetime):
+        return (result if result.tzinfo else result.replace(tzinfo=zone)).isoformat()
+    if isinstance(result, date):
+        return datetime.combine(result, time.min, tzinfo=zone).isoformat()
+    if isinstance(result, timedelta):
+        return f"PT{int(result.total_seconds())}S"
+    if isinstance(result, relativedelta):
+        r = result.normalized()
+        return (f"P{r.years}Y{r.months}M{r.days}DT{r.hours}H{r.minutes}M"
+                f"{int(r.seconds)}S")  # fmt: skip
+    if isinstance(result, str) and _NAIVE_ISO.match(result):
+        try:
+            parsed = datetime.fromisoformat(result)
+        except ValueError:
+            return result
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=zone).isoformat()
+    return result
+
+
+_NAIVE_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
 
 
 class DecisionTask(BpmnSpecMixin):  # type: ignore[misc]

@@ -86,13 +86,13 @@ def parse_iso_duration(text: str) -> dt.timedelta | relativedelta:
     """Parse an ISO-8601 duration; years/months give a calendar-aware relativedelta."""
     match = _DURATION.match(text.strip()) if isinstance(text, str) else None
     if match is None or text.strip() in {"P", "-P"} or text.strip().endswith("T"):
-        raise OperationError(f"'{text}' is not an ISO-8601 duration such as PT24H or P3D")
+        raise OperationError("the value is not an ISO-8601 duration such as PT24H or P3D")
     parts = {k: v for k, v in match.groupdict().items() if v is not None and k != "sign"}
     sign = -1 if match.group("sign") else 1
     seconds = float(parts.pop("seconds", "0").replace(",", "."))
     numbers = {k: int(v) for k, v in parts.items()}
     if max([*numbers.values(), seconds], default=0) > 1_000_000:
-        raise OperationError(f"duration '{text}' is out of range")
+        raise OperationError("the duration is out of range")
     days = numbers.get("days", 0) + 7 * numbers.get("weeks", 0)
     delta = dt.timedelta(
         days=days, hours=numbers.get("hours", 0), minutes=numbers.get("minutes", 0), seconds=seconds
@@ -108,7 +108,7 @@ def parse_datetime(text: str) -> dt.datetime:
     try:
         value = dt.datetime.fromisoformat(text.strip())
     except (ValueError, AttributeError, TypeError):
-        raise OperationError(f"'{text}' is not an ISO-8601 date-time") from None
+        raise OperationError("the value is not an ISO-8601 date-time") from None
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 

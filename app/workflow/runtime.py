@@ -22,6 +22,7 @@ from SpiffWorkflow.exceptions import WorkflowException  # type: ignore[import-un
 from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]
 
 from app.errors import ConflictError, EngineError, NotFoundError
+from app.workflow import engine
 from app.workflow.compiler import CompiledBpmn
 from app.workflow.engine import (
     DecisionResolver,
@@ -32,9 +33,6 @@ from app.workflow.engine import (
 )
 from app.workflow.expressions import compile_expression
 from app.workflow.model import ProcessModel
-
-# The bank's zone for cron schedules; app.bootstrap sets it from CORPFLOW_TIMEZONE.
-CRON_TIMEZONE = "Asia/Shanghai"
 
 
 @dataclass(frozen=True)
@@ -197,6 +195,16 @@ class Run:
         self._guarded(task.complete)  # its history entry is written by the job, with the handler
         self._step()
 
+    def park_timer(self, task_id: str) -> None:
+        """Push a waiting timer's due time out of reach (its firing failed; see incidents)."""
+        task = self._task(task_id)
+        far = "9999-12-31T00:00:00+00:00"
+        value = task.internal_data.get("event_value")
+        if isinstance(value, dict):
+            value["next"] = far
+        else:
+            task.internal_data["event_value"] = far
+
     def fire_due_timers(self) -> None:
         self._guarded(self._wf.refresh_timers)
         self._step()
@@ -248,7 +256,7 @@ class Run:
             if task.internal_data.get("cron_next") == value.get("next"):
                 continue
             expression = compile_expression(source).evaluate({})
-            local = now.astimezone(ZoneInfo(CRON_TIMEZONE))
+            local = now.astimezone(ZoneInfo(engine.BANK_TIMEZONE))
             following = croniter(
                 expression, local, second_at_beginning=len(expression.split()) >= 6
             ).get_next(datetime)

@@ -80,3 +80,45 @@ def test_credit_review_due_in_two_working_days(client: FlaskClient, credit_model
         f"/api/v1/process-instances/{application['id']}", headers=STAFF["admin"]
     ).get_json()
     assert listed["status"] == "running"
+
+
+def test_task_completed_before_its_escalation_ran_still_counts_as_breached(
+    app: Any,
+    client: FlaskClient,
+    sessions: sessionmaker[Session],
+    smtp: SmtpSink,
+    outbox_settings: Any,
+) -> None:
+    assert deploy_files(client, ROOT / "tests" / "bpmn" / "sla_escalation.bpmn").status_code == 201
+    started = client.post(
+        "/api/v1/process-instances",
+        headers=STAFF["admin"],
+        json={"process_key": "sla_escalation", "variables": {}},
+    ).get_json()
+    task_id = started["open_tasks"][0]["id"]
+    assert (
+        client.post(f"/api/v1/tasks/{task_id}/claim", headers=STAFF["reviewer"]).status_code == 200
+    )
+    with sessions() as session:
+        timer = session.scalars(select(Timer).where(Timer.instance_id == started["id"])).one()
+    time.sleep(max(0.0, (timer.due_at - datetime.now(UTC)).total_seconds()) + 0.05)
+    queue = app.extensions["corpflow"].queue
+    held: list[tuple[str, tuple[str, ...]]] = []
+    runner, queue._runner = queue._runner, lambda name, ids: held.append((name, ids))
+    try:
+        jobs.tick()
+        [(name, ids)] = held
+        assert name == "fire_timer"
+        jobs.fire_timer(*ids)  # the timer fires; its escalation job is held back
+    finally:
+        queue._runner = runner
+    assert [name for name, _ids in held] == ["fire_timer", "run_service_task"]
+    done = client.post(
+        f"/api/v1/tasks/{task_id}/complete", headers=STAFF["reviewer"], json={"values": {}}
+    )
+    assert done.status_code == 200
+    jobs.run_service_task(held[1][1][0])
+    task = client.get(f"/api/v1/tasks/{task_id}", headers=STAFF["reviewer"]).get_json()
+    assert task["status"] == "completed"
+    assert task["breached_at"] is not None
+    assert smtp.messages == []  # nobody is chased for finished work

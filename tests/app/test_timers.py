@@ -176,3 +176,28 @@ def test_cron_cycle_on_a_boundary_timer_fires_at_each_occurrence(
         assert [t["element_id"] for t in reminders].count("reminder") == expected
     [pending] = [t for t in _timers(sessions, instance_id) if t.status == "pending"]
     assert pending.due_at - datetime.now(UTC) <= timedelta(seconds=1)  # not 24 h away
+
+
+def test_a_timer_whose_step_fails_is_parked_with_an_incident_and_blocks_nothing(
+    client: FlaskClient, sessions: sessionmaker[Session], worker: dict[str, str]
+) -> None:
+    from app.instances.models import Incident
+
+    instance_id = _start(client, worker, "timer_failing", not_a_date="11010519491231002X")
+    [pending] = _timers(sessions, instance_id)
+    _wait_until_due([pending])
+    jobs.tick()
+    [parked] = _timers(sessions, instance_id)
+    assert parked.status == "failed"
+    assert parked.due_at.year == 9999
+    with sessions() as session:
+        [incident] = session.scalars(select(Incident).where(Incident.instance_id == instance_id))
+    assert incident.kind == "failedTimer" and incident.element_id == "wait_a_moment"
+    assert "badly_dated" in incident.message
+    assert "11010519491231002X" not in incident.message  # task data stays out of messages
+    assert timers.dispatch_due() == 0  # not resent forever
+    other = client.get(f"/api/v1/tasks?instance_id={instance_id}", headers=worker).get_json()
+    [task] = [t for t in other["items"] if t["element_id"] == "other_work"]
+    assert client.post(f"/api/v1/tasks/{task['id']}/claim", headers=worker).status_code == 200
+    done = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=worker, json={"values": {}})
+    assert done.status_code == 200, done.get_json()
