@@ -41,6 +41,7 @@ class JobQueue:
         self._rq_queue: Any = None
         self._lock = threading.Lock()
         self._background: threading.Thread | None = None
+        self._queued: set[Job] = set()
         self._stop = threading.Event()
 
     def bind(self, sessions: sessionmaker[Session]) -> None:
@@ -68,11 +69,48 @@ class JobQueue:
             self._safe_run(name, ids)
         elif self.mode == "thread":
             self._ensure_thread()
+            with self._lock:
+                self._queued.add(job)
             self._inbox.put(job)
         else:
             self._rq().enqueue(
-                f"app.jobs.{name}", *ids, job_timeout=300, job_id=f"{name}--{'--'.join(ids)}"
+                f"app.jobs.{name}", *ids, job_timeout=300, job_id=self._job_id(name, ids)
             )
+
+    def in_flight(self, job: Job, *, alive_within: float) -> bool:
+        """Whether the job is still waiting, or running with a heartbeat in the last
+        `alive_within` seconds, so sending it again would only queue a duplicate (a backlog,
+        not a loss). A job that a killed worker had started stays "started" in rq: its
+        stale heartbeat tells it apart."""
+        name, ids = job
+        if self.mode == "rq":
+            from datetime import UTC, datetime
+
+            from rq.exceptions import NoSuchJobError
+            from rq.job import Job as RqJob
+
+            try:
+                found = RqJob.fetch(self._job_id(name, ids), connection=self._rq().connection)
+            except NoSuchJobError:
+                return False
+            status = found.get_status(refresh=False)
+            if status in ("queued", "deferred", "scheduled"):
+                return True
+            if status == "started":
+                beat = found.last_heartbeat or found.started_at
+                if beat is None:
+                    return False
+                beat = beat if beat.tzinfo else beat.replace(tzinfo=UTC)
+                return (datetime.now(UTC) - beat).total_seconds() < alive_within
+            return False
+        if self.mode == "thread":
+            with self._lock:
+                return job in self._queued
+        return False
+
+    @staticmethod
+    def _job_id(name: str, ids: tuple[str, ...]) -> str:
+        return f"{name}--{'--'.join(ids)}"
 
     def retry_later(self, name: str, *ids: str, delay: float) -> None:
         """Run the job again after `delay` seconds (a transient handler failure)."""
@@ -130,6 +168,8 @@ class JobQueue:
             if job is None:
                 return
             self._safe_run(*job)
+            with self._lock:
+                self._queued.discard(job)
             self._inbox.task_done()
 
     def _safe_run(self, name: str, ids: tuple[str, ...]) -> None:

@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.context import current
@@ -38,27 +38,42 @@ def dispatch_due(limit: int = BATCH) -> int:
     sent: list[tuple[str, tuple[str, ...]]] = []
     with transaction(services.sessions) as session:
         for model, job in ((Timer, "fire_timer"), (StartTimer, "fire_start_timer")):
-            ids = list(
+            due = (model.status == "pending", model.due_at <= now)
+            # Never sent: the partial index on unsent timers keeps this O(limit) however long
+            # a backlog of sent-but-not-yet-fired timers grows.
+            fresh = list(
                 session.scalars(
                     select(model.id)
-                    .where(
-                        model.status == "pending",
-                        model.due_at <= now,
-                        or_(model.enqueued_at.is_(None), model.enqueued_at < resend_before),
-                    )
+                    .where(*due, model.enqueued_at.is_(None))
                     .order_by(model.due_at)
                     .limit(limit)
                     .with_for_update(skip_locked=True)
                 )
             )
-            if ids:
+            # Sent long ago and still pending: resend only if the job is really gone (a killed
+            # worker, a flushed Redis); one still queued behind a backlog is left alone.
+            stale = list(
+                session.scalars(
+                    select(model.id)
+                    .where(*due, model.enqueued_at < resend_before)
+                    .order_by(model.due_at)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            grace = services.settings.timer_resend_seconds
+            lost = [
+                i for i in stale if not services.queue.in_flight((job, (i,)), alive_within=grace)
+            ]
+            stamped = fresh + stale
+            if stamped:
                 session.execute(
                     update(model)
-                    .where(model.id.in_(ids))
+                    .where(model.id.in_(stamped))
                     .values(enqueued_at=now)
                     .execution_options(synchronize_session=False)
                 )
-            sent += [(job, (timer_id,)) for timer_id in ids]
+            sent += [(job, (timer_id,)) for timer_id in fresh + lost]
     for message in sent:
         services.queue.dispatch(message)
     return len(sent)

@@ -28,34 +28,53 @@ def backoff(attempts: int) -> timedelta:
 
 
 def send_notification(notification_id: str) -> None:
-    """Send a pending, due notification once; record the failure and the next try otherwise."""
+    """Send a pending, due notification once; record the failure and the next try otherwise.
+
+    Three short steps, so that no lock or transaction is held while a mail server or webhook
+    takes its time: (1) claim the row by pushing `next_attempt_at` out by a lease — a
+    concurrent delivery of the same id (a duplicate rq job, the sweeper) then finds it not due
+    and does nothing; (2) send; (3) record the outcome. A crash between (2) and (3) leaves the
+    row pending; once the lease runs out it is sent again with the same Message-ID and
+    idempotency-key header, so the receiver can drop the duplicate.
+    """
     services = current()
+    settings = services.settings
     with transaction(services.sessions) as session:
-        # The row stays locked (FOR UPDATE) while the message goes out: a concurrent delivery of
-        # the same id (a duplicate rq job, the sweeper) waits here, then finds it sent and does
-        # nothing. That lock, not "only one worker", is what makes "sent once" hold. The one gap
-        # is a crash after the server accepted the message but before our commit: the row stays
-        # pending and is sent again, with the same Message-ID / idempotency key header, so the
-        # receiver can drop the duplicate.
         row = session.scalars(
             select(Notification).where(Notification.id == notification_id).with_for_update()
         ).one_or_none()
         now = utcnow()
         if row is None or row.status != "pending" or row.next_attempt_at > now:
-            return  # unknown, already sent or given up, or a retry that is not yet due
-        try:
-            send(services.settings, row)
-        except DeliveryError as exc:
-            _failed(row, exc.reason)
+            return  # unknown, already sent or given up, being sent, or a retry not yet due
+        row.next_attempt_at = now + _lease(
+            settings.smtp_timeout_seconds, settings.webhook_timeout_seconds
+        )
+    error: str | None = None
+    try:
+        send(settings, row)
+    except DeliveryError as exc:
+        error = exc.reason
+    except Exception as exc:  # a sender bug must not leave the row to be retried forever
+        log.exception("sending notification %s failed unexpectedly", notification_id)
+        error = f"{type(exc).__name__} while sending"
+    with transaction(services.sessions) as session:
+        row = session.scalars(
+            select(Notification).where(Notification.id == notification_id).with_for_update()
+        ).one_or_none()
+        if row is None or row.status != "pending":
             return
-        except Exception as exc:  # a sender bug must not leave the row to be retried forever
-            log.exception("sending notification %s failed unexpectedly", row.id)
-            _failed(row, f"{type(exc).__name__} while sending")
+        if error is not None:
+            _failed(row, error)
             return
         row.status = "sent"
         row.sent_at = utcnow()
         row.attempts += 1
         log.info("notification %s sent by %s", row.id, row.channel)
+
+
+def _lease(*timeouts: float) -> timedelta:
+    """Long enough for one send through every socket step, short enough to retry soon."""
+    return timedelta(seconds=max(60.0, 4 * max(timeouts)))
 
 
 def sweep_notifications() -> int:

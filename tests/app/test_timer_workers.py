@@ -193,3 +193,28 @@ def test_a_flushed_redis_makes_timers_late_not_lost(
     workers.start(2)
     _wait_all_fired(sessions, count, limit=60)
     _assert_each_fired_once(sessions, count)
+
+
+def test_a_backlog_is_not_resent_while_its_jobs_wait_in_redis(
+    app: Flask, client: FlaskClient, sessions: sessionmaker[Session], redis_url: str
+) -> None:
+    Redis.from_url(redis_url).flushdb()
+    count = 5
+    _start_many(client, sessions, count, "PT1S")
+    _sleep_until_due(sessions)
+    services = app.extensions["corpflow"]
+    saved_queue, saved_settings = services.queue, services.settings
+    services.queue = JobQueue("rq", redis_url)
+    import dataclasses
+
+    services.settings = dataclasses.replace(saved_settings, timer_resend_seconds=0.0)
+    try:
+        from app.instances import timers
+
+        assert timers.dispatch_due() == count  # sent once ...
+        time.sleep(0.05)
+        assert timers.dispatch_due() == 0  # ... and not again while the jobs still wait
+        assert Redis.from_url(redis_url).llen("rq:queue:corpflow") == count
+    finally:
+        services.queue, services.settings = saved_queue, saved_settings
+        Redis.from_url(redis_url).flushdb()
