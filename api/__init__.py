@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         calendar,
         customers,
         deployments,
+        incidents,
         instances,
         notifications,
         tasks,
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         calendar.blp,
         notifications.blp,
         timers.blp,
+        incidents.blp,
     ):
         api.register_blueprint(blp)
     app.register_blueprint(health.bp)

@@ -240,6 +240,22 @@ class UserOut(Schema):
     active = fields.Boolean()
 
 
+class IncidentOut(Schema):
+    id = fields.String()
+    instance_id = fields.String()
+    element_id = fields.String(allow_none=True)
+    task_id = fields.String(allow_none=True)
+    kind = fields.String()
+    message = fields.String()
+    created_at = fields.DateTime()
+    resolved_at = fields.DateTime(allow_none=True)
+
+
+class IncidentArgs(PageArgs):
+    open = fields.Boolean(load_default=True)
+    instance_id = fields.String()
+
+
 class TimerOut(Schema):
     id = fields.String()
     instance_id = fields.String()

@@ -205,6 +205,16 @@ class Run:
         else:
             task.internal_data["event_value"] = far
 
+    def unpark_timer(self, task_id: str) -> None:
+        """Make a parked timer due now (an operator retries it)."""
+        task = self._task(task_id)
+        now = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+        value = task.internal_data.get("event_value")
+        if isinstance(value, dict):
+            value["next"] = now
+        else:
+            task.internal_data["event_value"] = now
+
     def fire_due_timers(self) -> None:
         self._guarded(self._wf.refresh_timers)
         self._step()
