@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -15,7 +14,7 @@ from app.customers.customers import FacilityStore
 from app.db import transaction, utcnow
 from app.errors import DomainError
 from app.instances import start_timers, stepping, timers
-from app.instances.models import Incident, ServiceJob
+from app.instances.models import ServiceJob
 from app.notifications.delivery import send_notification, sweep_notifications
 from app.tasks.sla import OutboxStore, SlaTaskStore
 from handlers import registry
@@ -151,13 +150,4 @@ def run_service_task(task_id: str) -> None:
 def _fail(session: Session, job: ServiceJob, message: str) -> None:
     job.status = "failed"
     job.last_error = message
-    session.add(
-        Incident(
-            id=str(uuid.uuid4()),
-            instance_id=job.instance_id,
-            element_id=job.element_id,
-            task_id=job.id,
-            kind="failedJob",
-            message=message,
-        )
-    )
+    stepping.incident(session, job.instance_id, job.element_id, job.id, "failedJob", message)

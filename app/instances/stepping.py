@@ -13,7 +13,7 @@ from app.context import current
 from app.db import utcnow
 from app.deployments.definitions import compiled_by_id, decision_resolver
 from app.errors import NotFoundError
-from app.instances.models import HistoryEvent, ProcessInstance, ServiceJob, Timer
+from app.instances.models import HistoryEvent, Incident, ProcessInstance, ServiceJob, Timer
 from app.queue import enqueue_after_commit
 from app.tasks.assignment import make_human_task
 from app.tasks.models import HumanTask
@@ -203,18 +203,8 @@ def _project_timers(
             # cancelled (its task finished first, or an interrupting event took the branch).
             row.status = "fired" if timer_id in fired else "cancelled"
             row.fired_at = now
-            if row.status == "fired":  # every firing, whichever step did it, for the KPIs
-                history(
-                    session,
-                    instance,
-                    "timer_fired",
-                    element_id=row.element_id,
-                    element_kind="timer",
-                    task_id=row.id,
-                    at=now,
-                    due_at=row.due_at.isoformat(),
-                    lateness_ms=int((now - row.due_at).total_seconds() * 1000),
-                )
+            if row.status == "fired":
+                _timer_fired(session, instance, row, now)
     for timer_id, view in waiting.items():
         existing = pending.get(timer_id)
         if existing is None and timer_id in known:
@@ -231,19 +221,24 @@ def _project_timers(
             )
         elif existing.due_at != view.due_at:
             if view.id in fired:  # a cycle fired and moved on to its next due time
-                history(
-                    session,
-                    instance,
-                    "timer_fired",
-                    element_id=existing.element_id,
-                    element_kind="timer",
-                    task_id=existing.id,
-                    at=now,
-                    due_at=existing.due_at.isoformat(),
-                    lateness_ms=int((now - existing.due_at).total_seconds() * 1000),
-                )
+                _timer_fired(session, instance, existing, now)
             existing.due_at = view.due_at
             existing.enqueued_at = None  # a cycle moved on: its next due time needs a new job
+
+
+def _timer_fired(session: Session, instance: ProcessInstance, timer: Timer, now: datetime) -> None:
+    """Every firing, whichever step did it, goes to history with its lateness (for KPIs)."""
+    history(
+        session,
+        instance,
+        "timer_fired",
+        element_id=timer.element_id,
+        element_kind="timer",
+        task_id=timer.id,
+        at=now,
+        due_at=timer.due_at.isoformat(),
+        lateness_ms=int((now - timer.due_at).total_seconds() * 1000),
+    )
 
 
 def _project_service_jobs(session: Session, instance: ProcessInstance, run: Run, new: bool) -> None:
@@ -274,6 +269,27 @@ def _project_service_jobs(session: Session, instance: ProcessInstance, run: Run,
             )
         )
         enqueue_after_commit(session, "run_service_task", view.id)
+
+
+def incident(
+    session: Session,
+    instance_id: str,
+    element_id: str | None,
+    task_id: str,
+    kind: str,
+    message: str,
+) -> None:
+    """Record what failed for operators (GET /api/v1/incidents, retry)."""
+    session.add(
+        Incident(
+            id=str(uuid.uuid4()),
+            instance_id=instance_id,
+            element_id=element_id,
+            task_id=task_id,
+            kind=kind,
+            message=message,
+        )
+    )
 
 
 def new_instance_id() -> str:

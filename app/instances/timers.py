@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +14,7 @@ from app.db import transaction, utcnow
 from app.errors import DomainError, PermissionDeniedError
 from app.identity.actor import Actor
 from app.instances import stepping
-from app.instances.models import Incident, ProcessInstance, StartTimer, Timer
+from app.instances.models import ProcessInstance, StartTimer, Timer
 
 log = logging.getLogger(__name__)
 
@@ -118,15 +117,8 @@ def _suspend(session: Session, instance: ProcessInstance, timer: Timer, exc: Exc
     run.park_timer(timer.id)
     stepping.save(session, instance, run)
     timer.status = "failed"
-    session.add(
-        Incident(
-            id=str(uuid.uuid4()),
-            instance_id=timer.instance_id,
-            element_id=timer.element_id,
-            task_id=timer.id,
-            kind="failedTimer",
-            message=message,
-        )
+    stepping.incident(
+        session, timer.instance_id, timer.element_id, timer.id, "failedTimer", message
     )
 
 
