@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
-from api.engine_rest import deployments, errors, guard, misc, process_definitions
+from api.engine_rest import (
+    deployments,
+    errors,
+    guard,
+    misc,
+    process_definitions,
+    process_instances,
+    tasks,
+)
 from api.engine_rest.blueprint import bp, wellknown_bp
 
-__all__ = ["bp", "deployments", "errors", "guard", "misc", "process_definitions", "wellknown_bp"]
+__all__ = [
+    "bp",
+    "deployments",
+    "errors",
+    "guard",
+    "misc",
+    "process_definitions",
+    "process_instances",
+    "tasks",
+    "wellknown_bp",
+]
