@@ -199,3 +199,31 @@ def test_unauthenticated_is_401(rest: FlaskClient) -> None:
         assert response.status_code == 401
         assert response.headers["WWW-Authenticate"] == 'Basic realm="default"'
     assert rest.post("/engine-rest/task/x/claim", json={"userId": "a"}).status_code == 401
+
+
+def test_four_eyes_is_an_authorization_exception(
+    rest: FlaskClient, rest_sessions: sessionmaker[Session]
+) -> None:
+    source = (TINY / "one_user_task.bpmn").read_text()
+    guarded = source.replace(
+        "<camunda:formData>",
+        '<camunda:properties><camunda:property name="four_eyes.exclude_initiator" '
+        'value="true" /></camunda:properties><camunda:formData>',
+    )
+    assert guarded != source
+    deployed = modeler_deploy(rest, ("four_eyes.bpmn", guarded.encode()))
+    assert deployed.status_code == 200, deployed.get_json()
+    starter = make_user(rest_sessions, "er_starter", ("staff",))
+    started = rest.post(
+        "/engine-rest/process-definition/key/one_user_task/start", json={}, headers=starter
+    )
+    assert started.status_code == 200, started.get_json()
+    # 审贷分离 keeps the task out of the starter's list; an administrator sees it.
+    assert rest.get("/engine-rest/task", headers=starter).get_json() == []
+    task = _task(rest, STAFF["admin"], started.get_json()["id"])
+    refused = rest.post(f"/engine-rest/task/{task['id']}/claim", json={}, headers=starter)
+    assert refused.status_code == 403
+    body = refused.get_json()
+    assert body["type"] == "AuthorizationException"
+    assert "审贷分离" in body["message"]
+    assert body["userId"] == "er_starter"
