@@ -129,7 +129,11 @@ def is_candidate(task: HumanTask, actor: Actor) -> bool:
 
 
 def can_see(task: HumanTask, actor: Actor) -> bool:
-    return actor.is_admin or task.completed_by == actor.user_id or is_candidate(task, actor)
+    """Admins, whoever completed it, and candidates it is offered to (审贷分离 exclusions are
+    not offered the task, so they do not see it either — as in the list)."""
+    if actor.is_admin or task.completed_by == actor.user_id:
+        return True
+    return is_candidate(task, actor) and actor.user_id not in task.excluded_users
 
 
 def form_and_variables(

@@ -42,6 +42,7 @@ def test_four_eyes_initiator_cannot_review(
     assert task["id"] not in [t["id"] for t in claimable["items"]]
     reviewer_view = client.get("/api/v1/tasks?candidate_for_me=true", headers=STAFF["reviewer"])
     assert task["id"] in [t["id"] for t in reviewer_view.get_json()["items"]]
+    assert client.get(f"/api/v1/tasks/{task['id']}", headers=both).status_code == 404
     response = client.post(f"/api/v1/tasks/{task['id']}/claim", headers=both)
     assert response.status_code == 403
     body = response.get_json()
