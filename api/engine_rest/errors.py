@@ -53,12 +53,28 @@ def _issue(message: str) -> dict[str, Any]:
     }
 
 
+def _structured(issue: dict[str, Any]) -> dict[str, Any]:
+    element_id = issue.get("element_id")
+    return {
+        "message": issue.get("message", ""),
+        "line": issue.get("line") or 0,
+        "column": 0,
+        "mainElementId": element_id,
+        "elementIds": [element_id] if element_id else [],
+    }
+
+
 def parse_exception(exc: ModelError) -> Response:
     """400 `ParseException` with per-resource details; the Modeler shows "could not parse"."""
     details: dict[str, Any] = {}
+    structured = exc.details.get("issues") or {}
     for filename, messages in (exc.errors or {}).items():
-        items = messages if isinstance(messages, list) else [messages]
-        details[filename] = {"errors": [_issue(str(m)) for m in items], "warnings": []}
+        if filename in structured:
+            found = [_structured(issue) for issue in structured[filename]]
+        else:  # a ModelError raised without structured issues: read line/element from text
+            items = messages if isinstance(messages, list) else [messages]
+            found = [_issue(str(m)) for m in items]
+        details[filename] = {"errors": found, "warnings": []}
     first = next(
         (entry["errors"][0]["message"] for entry in details.values() if entry["errors"]),
         exc.message,

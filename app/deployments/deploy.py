@@ -78,14 +78,20 @@ def deploy(
         )
     compiled: list[tuple[str, bytes, Compiled]] = []
     errors: dict[str, list[str]] = {}
+    # The same problems with line and element id, for clients that point at them (the Modeler).
+    issues: dict[str, list[dict[str, object]]] = {}
     for filename, content in files:
         try:
             item = compile_model(content, filename, max_bytes=max_bytes)
         except ModelError as exc:
             errors.setdefault(filename, []).append(exc.message)
+            issues.setdefault(filename, []).append(
+                LintIssue("error", exc.message, None, exc.details.get("line")).as_dict()
+            )
             continue
         for issue in item.document.errors:
             errors.setdefault(filename, []).append(issue.message)
+            issues.setdefault(filename, []).append(issue.as_dict())
         compiled.append((filename, content, item))
     seen: dict[str, str] = {}
     for filename, _content, item in compiled:
@@ -94,13 +100,13 @@ def deploy(
         ]
         for key in ids:
             if key in seen and seen[key] != filename:
-                errors.setdefault(filename, []).append(
-                    f"{filename}: '{key}' is also defined in {seen[key]}"
-                )
+                message = f"{filename}: '{key}' is also defined in {seen[key]}"
+                errors.setdefault(filename, []).append(message)
+                issues.setdefault(filename, []).append(LintIssue("error", message, key).as_dict())
             seen[key] = filename
     if errors:
         first = next(iter(errors.values()))[0]
-        raise ModelError(f"deployment rejected: {first}", errors=errors)
+        raise ModelError(f"deployment rejected: {first}", errors=errors, issues=issues)
 
     deployment = Deployment(
         id=str(uuid.uuid4()), name=name or files[0][0], source=source, deployed_by=actor.user_id
