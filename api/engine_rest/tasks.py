@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
 from typing import Any
 
 from flask import Response, jsonify, request
@@ -20,7 +19,7 @@ from api.engine_rest.wire import (
 )
 from api.session import db_session
 from app.errors import ConflictError, InvalidInputError, NotFoundError
-from app.tasks import actions, queries
+from app.tasks import actions, forms, queries
 from app.tasks.models import HumanTask
 
 # Camunda's sortBy values corpflow can order by, mapped onto TaskFilter.sort.
@@ -256,39 +255,11 @@ def identity_links(task_id: str) -> Response:
     return jsonify(links)
 
 
-def _strftime(pattern: str) -> str:
-    out = pattern
-    for java, py in (
-        ("yyyy", "%Y"),
-        ("MM", "%m"),
-        ("dd", "%d"),
-        ("HH", "%H"),
-        ("mm", "%M"),
-        ("ss", "%S"),
-    ):
-        out = out.replace(java, py)
-    return out
-
-
-def _form_date(value: Any, pattern: str | None) -> str | None:
-    """A stored date (ISO) as the form shows it: formatted with the field's datePattern."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime | date):
-        parsed: date | datetime = value
-    else:
-        try:
-            parsed = datetime.fromisoformat(str(value))
-        except ValueError:
-            return str(value)
-    return parsed.strftime(_strftime(pattern or DEFAULT_DATE_PATTERN))
-
-
 def _form_value(field: dict[str, Any]) -> dict[str, Any]:
     value = field["value"] if field["value"] is not None else field["default"]
     kind = FORM_TYPES.get(field["type"], "String")
     if field["type"] == "date":
-        value = _form_date(value, field["date_pattern"])
+        value = forms.display_date(value, field["date_pattern"])
     return {"type": kind, "value": value, "valueInfo": {}}
 
 

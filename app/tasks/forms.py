@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from app.errors import InvalidInputError
@@ -20,7 +20,8 @@ _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 _MAX_STRING = 100_000
 
 
-def _java_pattern_to_strptime(pattern: str) -> str:
+def strftime_pattern(pattern: str) -> str:
+    """A Camunda (Java) date pattern such as dd/MM/yyyy as a strftime/strptime format."""
     out = pattern
     for java, py in (
         ("yyyy", "%Y"),
@@ -84,7 +85,7 @@ def coerce(field: FormField, value: Any) -> Any:
     if kind == "date":
         if not isinstance(value, str):
             raise ValueError("must be a date string")
-        for fmt in (_java_pattern_to_strptime(field.date_pattern or _CAMUNDA_DATE), "%Y-%m-%d"):
+        for fmt in (strftime_pattern(field.date_pattern or _CAMUNDA_DATE), "%Y-%m-%d"):
             try:
                 return datetime.strptime(value, fmt).date().isoformat()
             except ValueError:
@@ -193,3 +194,17 @@ def describe(fields: Sequence[FormField], variables: Mapping[str, Any]) -> list[
         }
         for f in fields
     ]
+
+
+def display_date(value: Any, pattern: str | None) -> str | None:
+    """A stored date (ISO text) as a Camunda form shows it, formatted with its datePattern."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime | date):
+        parsed: date | datetime = value
+    else:
+        try:
+            parsed = datetime.fromisoformat(str(value))
+        except ValueError:
+            return str(value)
+    return parsed.strftime(strftime_pattern(pattern or _CAMUNDA_DATE))
