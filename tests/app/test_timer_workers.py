@@ -6,6 +6,7 @@ test database; the test process itself never fires a timer here.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -60,19 +61,27 @@ class Workers:
             )
 
     def kill(self, index: int) -> None:
-        self.procs[index].send_signal(signal.SIGKILL)
+        # The whole process group: rq's scheduler runs in a child process of the worker.
+        self._signal_group(self.procs[index], signal.SIGKILL)
         self.procs[index].wait(10)
 
     def stop(self) -> None:
         for proc in self.procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
+            self._signal_group(proc, signal.SIGTERM)
         for proc in self.procs:
             try:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+                self._signal_group(proc, signal.SIGKILL)
                 proc.wait(10)
+        time.sleep(0.5)
+        for proc in self.procs:  # children that outlived their worker (the scheduler)
+            self._signal_group(proc, signal.SIGKILL)
+
+    @staticmethod
+    def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
 
 
 @pytest.fixture
