@@ -130,9 +130,9 @@ def deploy(
                         digest,
                         deployment,
                     )
-                    if created:
+                    if created and isinstance(definition, ProcessDefinition):
                         session.flush()
-                        start_timers.schedule(session, definition, proc)  # type: ignore[arg-type]
+                        start_timers.schedule(session, definition, proc)
                     result.definitions.append((definition, created))
         elif isinstance(item, CompiledDmn):
             for decision in item.document.decisions:

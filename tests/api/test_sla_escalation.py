@@ -17,9 +17,10 @@ from tests.conftest import ROOT, STAFF, deploy_files
 from tests.sinks import SmtpSink
 
 
-def test_sla_breach_marks_task_and_mails_each_person_once(
-    client: FlaskClient, sessions: sessionmaker[Session], smtp: SmtpSink, outbox_settings: Any
-) -> None:
+def _claimed_task_past_its_sla(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> tuple[dict[str, Any], str]:
+    """Start sla_escalation, let the reviewer claim its task, wait until the SLA timer is due."""
     assert deploy_files(client, ROOT / "tests" / "bpmn" / "sla_escalation.bpmn").status_code == 201
     started = client.post(
         "/api/v1/process-instances",
@@ -32,9 +33,14 @@ def test_sla_breach_marks_task_and_mails_each_person_once(
     )
     with sessions() as session:
         timer = session.scalars(select(Timer).where(Timer.instance_id == started["id"])).one()
-    wait = (timer.due_at - datetime.now(UTC)).total_seconds() + 0.05
-    if wait > 0:
-        time.sleep(wait)
+    time.sleep(max(0.0, (timer.due_at - datetime.now(UTC)).total_seconds()) + 0.05)
+    return started, task_id
+
+
+def test_sla_breach_marks_task_and_mails_each_person_once(
+    client: FlaskClient, sessions: sessionmaker[Session], smtp: SmtpSink, outbox_settings: Any
+) -> None:
+    started, task_id = _claimed_task_past_its_sla(client, sessions)
     jobs.tick()
     jobs.tick()  # a second pass must not escalate or mail again
     task = client.get(f"/api/v1/tasks/{task_id}", headers=STAFF["reviewer"]).get_json()
@@ -89,19 +95,7 @@ def test_task_completed_before_its_escalation_ran_still_counts_as_breached(
     smtp: SmtpSink,
     outbox_settings: Any,
 ) -> None:
-    assert deploy_files(client, ROOT / "tests" / "bpmn" / "sla_escalation.bpmn").status_code == 201
-    started = client.post(
-        "/api/v1/process-instances",
-        headers=STAFF["admin"],
-        json={"process_key": "sla_escalation", "variables": {}},
-    ).get_json()
-    task_id = started["open_tasks"][0]["id"]
-    assert (
-        client.post(f"/api/v1/tasks/{task_id}/claim", headers=STAFF["reviewer"]).status_code == 200
-    )
-    with sessions() as session:
-        timer = session.scalars(select(Timer).where(Timer.instance_id == started["id"])).one()
-    time.sleep(max(0.0, (timer.due_at - datetime.now(UTC)).total_seconds()) + 0.05)
+    _started, task_id = _claimed_task_past_its_sla(client, sessions)
     queue = app.extensions["corpflow"].queue
     held: list[tuple[str, tuple[str, ...]]] = []
     runner, queue._runner = queue._runner, lambda name, ids: held.append((name, ids))
