@@ -81,7 +81,7 @@ class JobQueue:
         """Whether the job is still waiting, or running with a heartbeat in the last
         `alive_within` seconds, so sending it again would only queue a duplicate (a backlog,
         not a loss). A job that a killed worker had started stays "started" in rq: its
-        stale heartbeat tells it apart."""
+        stale heartbeat tells it apart, and one it had taken but not yet started is in no queue."""
         name, ids = job
         if self.mode == "rq":
             from datetime import UTC, datetime
@@ -94,7 +94,12 @@ class JobQueue:
             except NoSuchJobError:
                 return False
             status = found.get_status(refresh=False)
-            if status in ("queued", "deferred", "scheduled"):
+            if status == "queued":
+                # rq moves a job out of the queue list before marking it started: a worker
+                # killed in between leaves it "queued" but in no queue, waiting for rq's
+                # maintenance pass. Only a job still in the list is really waiting.
+                return self._rq().get_job_position(found.id) is not None
+            if status in ("deferred", "scheduled"):
                 return True
             if status == "started":
                 beat = found.last_heartbeat or found.started_at
