@@ -28,12 +28,15 @@ __all__ = [
     "JOBS",
     "fire_start_timer",
     "fire_timer",
+    "fire_timers",
     "run_service_task",
     "send_notification",
     "sweep",
     "tick",
 ]
-JOBS = frozenset({"run_service_task", "fire_timer", "fire_start_timer", "send_notification"})
+JOBS = frozenset(
+    {"run_service_task", "fire_timer", "fire_timers", "fire_start_timer", "send_notification"}
+)
 _last_sweep = 0.0
 # A pending job older than this has lost its queue entry (a crash between commit and enqueue,
 # a restarted dispatcher, a flushed Redis): the sweeper sends it again.
@@ -43,6 +46,17 @@ SWEEP_AFTER = timedelta(seconds=30)
 def fire_timer(timer_id: str) -> None:
     """Fire a due timer (idempotent: a fired or cancelled timer is left alone)."""
     timers.fire(timer_id)
+
+
+def fire_timers(*timer_ids: str) -> None:
+    """Fire a batch of due timers, each in its own transaction (one failure parks only its own)."""
+    for timer_id in timer_ids:
+        try:
+            timers.fire(timer_id)
+        except Exception:  # a lost database connection, say: the others still get their turn
+            log.exception(
+                "timer %s could not be fired; the dispatcher will send it again", timer_id
+            )
 
 
 def fire_start_timer(start_timer_id: str) -> None:

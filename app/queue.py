@@ -14,6 +14,14 @@ from sqlalchemy.orm import Session, sessionmaker
 log = logging.getLogger(__name__)
 
 Job = tuple[str, tuple[str, ...]]
+
+
+def job_id_of(job: Job) -> str:
+    """The id a job gets unless the sender names one: the same job, the same id."""
+    name, ids = job
+    return f"{name}--{'--'.join(ids)}"
+
+
 _PENDING = "corpflow_pending_jobs"
 
 
@@ -36,12 +44,12 @@ class JobQueue:
         self.mode = mode
         self.redis_url = redis_url
         self._runner = runner or _run_job
-        self._inbox: stdlib_queue.Queue[Job | None] = stdlib_queue.Queue()
+        self._inbox: stdlib_queue.Queue[tuple[Job, str] | None] = stdlib_queue.Queue()
         self._thread: threading.Thread | None = None
         self._rq_queue: Any = None
         self._lock = threading.Lock()
         self._background: threading.Thread | None = None
-        self._queued: set[Job] = set()
+        self._queued: set[str] = set()  # ids of jobs waiting in the in-process inbox
         self._stop = threading.Event()
 
     def bind(self, sessions: sessionmaker[Session]) -> None:
@@ -63,26 +71,25 @@ class JobQueue:
                 return
             session.info.pop(_PENDING, None)
 
-    def dispatch(self, job: Job) -> None:
+    def dispatch(self, job: Job, job_id: str | None = None) -> None:
+        """Send a job; `job_id` (default: derived from the job) is what `in_flight` asks about."""
         name, ids = job
+        job_id = job_id or job_id_of(job)
         if self.mode == "eager":
             self._safe_run(name, ids)
         elif self.mode == "thread":
             self._ensure_thread()
             with self._lock:
-                self._queued.add(job)
-            self._inbox.put(job)
+                self._queued.add(job_id)
+            self._inbox.put((job, job_id))
         else:
-            self._rq().enqueue(
-                f"app.jobs.{name}", *ids, job_timeout=300, job_id=self._job_id(name, ids)
-            )
+            self._rq().enqueue(f"app.jobs.{name}", *ids, job_timeout=300, job_id=job_id)
 
-    def in_flight(self, job: Job, *, alive_within: float) -> bool:
+    def in_flight(self, job_id: str, *, alive_within: float) -> bool:
         """Whether the job is still waiting, or running with a heartbeat in the last
         `alive_within` seconds, so sending it again would only queue a duplicate (a backlog,
         not a loss). A job that a killed worker had started stays "started" in rq: its
         stale heartbeat tells it apart, and one it had taken but not yet started is in no queue."""
-        name, ids = job
         if self.mode == "rq":
             from datetime import UTC, datetime
 
@@ -90,7 +97,7 @@ class JobQueue:
             from rq.job import Job as RqJob
 
             try:
-                found = RqJob.fetch(self._job_id(name, ids), connection=self._rq().connection)
+                found = RqJob.fetch(job_id, connection=self._rq().connection)
             except NoSuchJobError:
                 return False
             status = found.get_status(refresh=False)
@@ -110,12 +117,8 @@ class JobQueue:
             return False
         if self.mode == "thread":
             with self._lock:
-                return job in self._queued
+                return job_id in self._queued
         return False
-
-    @staticmethod
-    def _job_id(name: str, ids: tuple[str, ...]) -> str:
-        return f"{name}--{'--'.join(ids)}"
 
     def retry_later(self, name: str, *ids: str, delay: float) -> None:
         """Run the job again after `delay` seconds (a transient handler failure)."""
@@ -169,12 +172,13 @@ class JobQueue:
 
     def _loop(self) -> None:
         while True:
-            job = self._inbox.get()
-            if job is None:
+            item = self._inbox.get()
+            if item is None:
                 return
-            self._safe_run(*job)
+            (name, ids), job_id = item
+            self._safe_run(name, ids)
             with self._lock:
-                self._queued.discard(job)
+                self._queued.discard(job_id)
             self._inbox.task_done()
 
     def _safe_run(self, name: str, ids: tuple[str, ...]) -> None:

@@ -50,7 +50,7 @@ PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DB_NAME = "corpflow_timer_bench"
 PG_URL = f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}"
 DATABASE_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DB_NAME}"
-REDIS_URL = "redis://127.0.0.1:6379/14"
+REDIS_URL = os.environ.get("CORPFLOW_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 TIMER_BPMN = ROOT / "tests" / "bpmn" / "timer_date.bpmn"
 PROCESS_KEY = "timer_date"
 

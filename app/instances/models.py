@@ -71,8 +71,10 @@ class Timer(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|fired|cancelled
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     fired_at: Mapped[datetime | None]
-    # When the dispatcher last sent its job; a pending timer sent long ago lost its job.
+    # When the dispatcher last sent its job, and that job's id: a pending timer sent long ago
+    # whose job is gone from the queue lost it.
     enqueued_at: Mapped[datetime | None]
+    job_id: Mapped[str | None] = mapped_column(String(80))
     # Due time computed from an estimated working-day calendar year.
     estimated: Mapped[bool] = mapped_column(default=False)
 
@@ -126,4 +128,5 @@ class StartTimer(Base):
     fired_count: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|done|cancelled
     enqueued_at: Mapped[datetime | None]
+    job_id: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

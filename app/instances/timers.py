@@ -15,10 +15,15 @@ from app.errors import DomainError, PermissionDeniedError
 from app.identity.actor import Actor
 from app.instances import stepping
 from app.instances.models import ProcessInstance, StartTimer, Timer
+from app.queue import job_id_of
 
 log = logging.getLogger(__name__)
 
 BATCH = 1000
+# Timers per firing job: rq spends about as long on a job's bookkeeping as firing one timer
+# takes, so due timers travel in small batches; small enough that two workers share a burst.
+FIRE_BATCH = 20
+_JOBS = ((Timer, "fire_timers", FIRE_BATCH), (StartTimer, "fire_start_timer", 1))
 
 
 def dispatch_due(limit: int = BATCH) -> int:
@@ -28,15 +33,17 @@ def dispatch_due(limit: int = BATCH) -> int:
     a pass costs the same whether ten or a million timers are pending. SKIP LOCKED lets any
     number of dispatchers (one per worker process) run at once without sending a timer twice
     in the same round; sending twice later is harmless because firing re-checks under lock.
+    Returns how many timers were sent.
     """
     services = current()
     now = utcnow()
     # A due timer whose job was sent this long ago and is still pending lost its job (a killed
     # worker, a flushed Redis): this pass sends it again.
     resend_before = now - timedelta(seconds=services.settings.timer_resend_seconds)
-    sent: list[tuple[str, tuple[str, ...]]] = []
+    grace = services.settings.timer_resend_seconds
+    sent: list[tuple[tuple[str, tuple[str, ...]], str]] = []
     with transaction(services.sessions) as session:
-        for model, job in ((Timer, "fire_timer"), (StartTimer, "fire_start_timer")):
+        for model, job, size in _JOBS:
             due = (model.status == "pending", model.due_at <= now)
             # Never sent: the partial index on unsent timers keeps this O(limit) however long
             # a backlog of sent-but-not-yet-fired timers grows.
@@ -51,31 +58,43 @@ def dispatch_due(limit: int = BATCH) -> int:
             )
             # Sent long ago and still pending: resend only if the job is really gone (a killed
             # worker, a flushed Redis); one still queued behind a backlog is left alone.
-            stale = list(
-                session.scalars(
-                    select(model.id)
-                    .where(*due, model.enqueued_at < resend_before)
-                    .order_by(model.due_at)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
-                )
-            )
-            grace = services.settings.timer_resend_seconds
-            lost = [
-                i for i in stale if not services.queue.in_flight((job, (i,)), alive_within=grace)
-            ]
-            stamped = fresh + stale
-            if stamped:
+            stale = session.execute(
+                select(model.id, model.job_id)
+                .where(*due, model.enqueued_at < resend_before)
+                .order_by(model.due_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+            alive: dict[str, bool] = {}
+            lost = []
+            for timer_id, job_id in stale:
+                job_id = job_id or job_id_of((job, (timer_id,)))
+                if job_id not in alive:
+                    alive[job_id] = services.queue.in_flight(job_id, alive_within=grace)
+                if not alive[job_id]:
+                    lost.append(timer_id)
+            kept = [timer_id for timer_id, _job in stale if timer_id not in set(lost)]
+            if kept:  # still on their way: look again only after another grace period
                 session.execute(
                     update(model)
-                    .where(model.id.in_(stamped))
+                    .where(model.id.in_(kept))
                     .values(enqueued_at=now)
                     .execution_options(synchronize_session=False)
                 )
-            sent += [(job, (timer_id,)) for timer_id in fresh + lost]
-    for message in sent:
-        services.queue.dispatch(message)
-    return len(sent)
+            outgoing = fresh + lost
+            for first in range(0, len(outgoing), size):
+                batch = tuple(outgoing[first : first + size])
+                job_id = f"{job}--{batch[0]}"
+                session.execute(
+                    update(model)
+                    .where(model.id.in_(batch))
+                    .values(enqueued_at=now, job_id=job_id)
+                    .execution_options(synchronize_session=False)
+                )
+                sent.append(((job, batch), job_id))
+    for message, job_id in sent:
+        services.queue.dispatch(message, job_id)
+    return sum(len(ids) for (_name, ids), _job_id in sent)
 
 
 def fire(timer_id: str) -> bool:

@@ -102,11 +102,11 @@ def test_task_completed_before_its_escalation_ran_still_counts_as_breached(
     try:
         jobs.tick()
         [(name, ids)] = held
-        assert name == "fire_timer"
-        jobs.fire_timer(*ids)  # the timer fires; its escalation job is held back
+        assert name == "fire_timers"
+        jobs.fire_timers(*ids)  # the timer fires; its escalation job is held back
     finally:
         queue._runner = runner
-    assert [name for name, _ids in held] == ["fire_timer", "run_service_task"]
+    assert [name for name, _ids in held] == ["fire_timers", "run_service_task"]
     done = client.post(
         f"/api/v1/tasks/{task_id}/complete", headers=STAFF["reviewer"], json={"values": {}}
     )

@@ -41,14 +41,14 @@ def test_in_flight_tells_a_waiting_job_from_one_a_dead_worker_took(redis_url: st
     waiting, taken = ("fire_timer", ("t-waiting",)), ("fire_timer", ("t-taken",))
     queue.dispatch(waiting)
     queue.dispatch(taken)
-    assert queue.in_flight(waiting, alive_within=30)
-    assert queue.in_flight(taken, alive_within=30)
+    assert queue.in_flight("fire_timer--t-waiting", alive_within=30)
+    assert queue.in_flight("fire_timer--t-taken", alive_within=30)
     # What a worker does first: move the job id out of the queue list, status still "queued".
     # Killed right there, it leaves the job in no queue at all.
     rq_queue = Queue("corpflow", connection=connection)
     assert rq_queue.get_job_ids() == ["fire_timer--t-waiting", "fire_timer--t-taken"]
     connection.lrem(rq_queue.key, 1, "fire_timer--t-taken")
-    assert queue.in_flight(waiting, alive_within=30)
-    assert not queue.in_flight(taken, alive_within=30)
-    assert not queue.in_flight(("fire_timer", ("never-sent",)), alive_within=30)
+    assert queue.in_flight("fire_timer--t-waiting", alive_within=30)
+    assert not queue.in_flight("fire_timer--t-taken", alive_within=30)
+    assert not queue.in_flight("fire_timer--never-sent", alive_within=30)
     connection.flushdb()
