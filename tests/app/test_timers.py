@@ -201,3 +201,47 @@ def test_a_timer_whose_step_fails_is_parked_with_an_incident_and_blocks_nothing(
     assert client.post(f"/api/v1/tasks/{task['id']}/claim", headers=worker).status_code == 200
     done = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=worker, json={"values": {}})
     assert done.status_code == 200, done.get_json()
+
+
+def test_a_batch_fires_in_one_go_and_a_failing_timer_in_it_is_parked_alone(
+    client: FlaskClient, sessions: sessionmaker[Session], worker: dict[str, str]
+) -> None:
+    good = [_start(client, worker, "timer_intermediate", wait="PT1S") for _ in range(2)]
+    bad = _start(client, worker, "timer_failing", not_a_date="not a date")
+    rows = [t for instance_id in (good[0], bad, good[1]) for t in _timers(sessions, instance_id)]
+    _wait_until_due(rows)
+    assert timers.fire_many([t.id for t in rows]) == 2
+    assert [t.status for i in good for t in _timers(sessions, i)] == ["fired", "fired"]
+    [parked] = _timers(sessions, bad)
+    assert parked.status == "failed"
+    assert timers.fire_many([t.id for t in rows]) == 0  # a duplicate batch does nothing
+    with sessions() as session:
+        fired = session.scalars(
+            select(HistoryEvent.instance_id).where(HistoryEvent.kind == "timer_fired")
+        )
+        assert sorted(fired) == sorted(good)
+
+
+def test_the_dispatcher_sends_due_timers_in_batches_with_their_job_ids(
+    app: Flask, client: FlaskClient, sessions: sessionmaker[Session], worker: dict[str, str]
+) -> None:
+    count = timers.FIRE_BATCH + 3
+    ids = [_start(client, worker, "timer_intermediate", wait="PT1S") for _ in range(count)]
+    rows = [t for instance_id in ids for t in _timers(sessions, instance_id)]
+    _wait_until_due(rows)
+    queue = app.extensions["corpflow"].queue
+    held: list[tuple[str, tuple[str, ...]]] = []
+    runner, queue._runner = queue._runner, lambda name, job_ids: held.append((name, job_ids))
+    try:
+        assert timers.dispatch_due() == count
+    finally:
+        queue._runner = runner
+    assert [(name, len(batch)) for name, batch in held] == [
+        ("fire_timers", timers.FIRE_BATCH),
+        ("fire_timers", 3),
+    ]
+    with sessions() as session:
+        stamped = session.execute(select(Timer.id, Timer.job_id).where(Timer.status == "pending"))
+        job_of = dict(stamped.all())
+    for _name, batch in held:
+        assert {job_of[t] for t in batch} == {f"fire_timers--{batch[0]}"}
