@@ -124,7 +124,7 @@ def external_task_dto(task: ExternalTask) -> dict[str, Any]:
 
 
 @bp.post("/external-task/fetchAndLock")
-def fetch_and_lock() -> Response:
+def fetch_and_lock_external_tasks() -> Response:
     """Lock tasks for the worker; with `asyncResponseTimeout`, wait until work appears.
 
     The wait holds no transaction: a lock-free indexed probe runs between short pauses
@@ -190,7 +190,7 @@ def _no_content() -> Response:
 
 
 @bp.post("/external-task/<task_id>/complete")
-def complete(task_id: str) -> Response:
+def complete_external_task(task_id: str) -> Response:
     body = _body()
     values, _types = variables_in(body.get("variables"))
     local, _local_types = variables_in(body.get("localVariables"))
@@ -205,7 +205,7 @@ def complete(task_id: str) -> Response:
 
 
 @bp.post("/external-task/<task_id>/failure")
-def failure(task_id: str) -> Response:
+def fail_external_task(task_id: str) -> Response:
     body = _body()
     session = db_session()
     _answer(
@@ -225,7 +225,7 @@ def failure(task_id: str) -> Response:
 
 
 @bp.post("/external-task/<task_id>/bpmnError")
-def bpmn_error(task_id: str) -> Response:
+def bpmn_error_external_task(task_id: str) -> Response:
     body = _body()
     values, _types = variables_in(body.get("variables"))
     code = body.get("errorCode")
@@ -248,7 +248,7 @@ def bpmn_error(task_id: str) -> Response:
 
 
 @bp.post("/external-task/<task_id>/extendLock")
-def extend_lock(task_id: str) -> Response:
+def extend_external_task_lock(task_id: str) -> Response:
     body = _body()
     session = db_session()
     _answer(
@@ -261,7 +261,7 @@ def extend_lock(task_id: str) -> Response:
 
 
 @bp.post("/external-task/<task_id>/unlock")
-def unlock(task_id: str) -> Response:
+def unlock_external_task(task_id: str) -> Response:
     session = db_session()
     actions.unlock(session, actor(), task_id)
     session.commit()
@@ -269,7 +269,7 @@ def unlock(task_id: str) -> Response:
 
 
 @bp.put("/external-task/<task_id>/retries")
-def set_retries(task_id: str) -> Response:
+def set_external_task_retries(task_id: str) -> Response:
     session = db_session()
     actions.set_retries(session, actor(), task_id, _int(_body(), "retries"))
     session.commit()
@@ -325,6 +325,6 @@ def get_external_task(task_id: str) -> Response:
 
 
 @bp.get("/external-task/<task_id>/errorDetails")
-def error_details(task_id: str) -> Response:
+def external_task_error_details(task_id: str) -> Response:
     task = queries.get_task(db_session(), actor(), task_id)
     return Response(task.error_details or "", mimetype="text/plain")
