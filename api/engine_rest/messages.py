@@ -59,7 +59,7 @@ def _message(body: dict[str, Any]) -> correlation.Message:
 def _result(item: correlation.Correlated, with_variables: bool) -> dict[str, Any]:
     instance = item.instance
     execution = item.kind == "Execution"
-    return {
+    body: dict[str, Any] = {
         "resultType": item.kind,
         "processInstance": None if execution else process_instance_dto(instance),
         "execution": (
@@ -72,8 +72,11 @@ def _result(item: correlation.Correlated, with_variables: bool) -> dict[str, Any
             if execution
             else None
         ),
-        "variables": variables_out(dict(instance.variables), {}) if with_variables else None,
     }
+    # Only when asked for: pycamunda 0.6.1 iterates a present `variables` key.
+    if with_variables:
+        body["variables"] = variables_out(dict(instance.variables), {})
+    return body
 
 
 @bp.post("/message")
