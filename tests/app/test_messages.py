@@ -62,7 +62,7 @@ def test_several_matches_need_all(client: FlaskClient, sessions: sessionmaker[Se
     deploy(client, "message_catch")
     first = start(sessions, "message_catch", "B", region="east")
     second = start(sessions, "message_catch", "B", region="west")
-    with pytest.raises(ConflictError, match="to a single execution. 2 executions"):
+    with pytest.raises(ConflictError, match=r"to a single execution\. 2 executions"):
         correlate(sessions, name="payment_received", business_key="B")
     [east] = correlate(
         sessions, name="payment_received", business_key="B", correlation_keys={"region": "east"}

@@ -27,7 +27,7 @@ from tests.factories import make_user
 with warnings.catch_warnings():
     # The external-task client's pydantic-1 style validators warn on import under pydantic 2.
     warnings.simplefilter("ignore")
-    pycamunda = pytest.importorskip("pycamunda", reason="pycamunda is not installed")
+    pytest.importorskip("pycamunda", reason="pycamunda is not installed")
     pytest.importorskip(
         "camunda.external_task.external_task_worker",
         reason="camunda-external-task-client-python3 (and pydantic) are not installed",
@@ -155,7 +155,9 @@ def test_pycamunda_tasks_external_tasks_incidents_and_messages(
         if retries:
             [failing] = _call(fetch)
     assert failing.retries == 1
-    incidents = requests.get(server.replace("/engine-rest", "/api/v1/incidents"), auth=ADMIN)
+    incidents = requests.get(
+        server.replace("/engine-rest", "/api/v1/incidents"), auth=ADMIN, timeout=10
+    )
     assert [i["kind"] for i in incidents.json()["items"]] == ["failedExternalTask"]
     again = pycamunda.externaltask.FetchAndLock(server, "py-worker", 5)
     again.add_topic("charge-card", 10_000)
@@ -221,6 +223,7 @@ def test_external_task_client_worker_completes_and_throws(
             server.replace("/engine-rest", "/api/v1/process-instances"),
             params={"business_key": business_key},
             auth=ADMIN,
+            timeout=10,
         ).json()["items"]
         ends[business_key] = row["end_element"]
     assert ends == {k: "declined" if a > 200 else "charged" for k, a in keys.items()}
