@@ -14,9 +14,10 @@ from app.customers.customers import FacilityStore
 from app.db import transaction, utcnow
 from app.errors import DomainError
 from app.instances import start_timers, stepping, timers
-from app.instances.models import ServiceJob
+from app.instances.models import ProcessInstance, ServiceJob
 from app.notifications.delivery import send_notification, sweep_notifications
 from app.tasks.sla import OutboxStore, SlaTaskStore
+from app.workflow.runtime import Run
 from handlers import registry
 from handlers.context import BusinessError, HandlerContext, TransientError
 
@@ -134,8 +135,18 @@ def run_service_task(task_id: str) -> None:
             else:
                 services.queue.retry_later("run_service_task", job.id, delay=2**job.attempts)
             return
-        except (BusinessError, DomainError) as exc:
-            _fail(session, job, getattr(exc, "message", str(exc)))
+        except BusinessError as exc:
+            # Thrown into the diagram as BPMN error `code`, as an external task's bpmnError.
+            if _throw_business_error(session, instance, run, job, exc):
+                return
+            _fail(
+                session,
+                job,
+                f"BPMN error '{exc.code}' is not caught by any error boundary event: {exc.message}",
+            )
+            return
+        except DomainError as exc:
+            _fail(session, job, exc.message)
             return
         except Exception as exc:  # a handler bug must become an incident, not a lost task
             log.exception("handler %s failed", job.handler)
@@ -153,6 +164,32 @@ def run_service_task(task_id: str) -> None:
             handler=job.handler,
         )
         stepping.save(session, instance, run)
+
+
+def _throw_business_error(
+    session: Session, instance: ProcessInstance, run: Run, job: ServiceJob, exc: BusinessError
+) -> bool:
+    """Route a handler's business error to the error boundary event catching its code."""
+    caught = run.throw_bpmn_error(job.id, exc.code, {})
+    if caught is None:
+        return False
+    job.status = "done"
+    job.done_at = utcnow()
+    job.last_error = f"BPMN error '{exc.code}': {exc.message}"
+    stepping.history(
+        session,
+        instance,
+        "bpmn_error_thrown",
+        element_id=job.element_id,
+        element_kind="serviceTask",
+        task_id=job.id,
+        handler=job.handler,
+        error_code=exc.code,
+        error_message=exc.message,
+        caught_by=caught,
+    )
+    stepping.save(session, instance, run)
+    return True
 
 
 def _fail(session: Session, job: ServiceJob, message: str) -> None:

@@ -2,8 +2,10 @@
 
 from app.customers import models as customers_models
 from app.deployments import models as deployments_models
+from app.external_tasks import models as external_tasks_models
 from app.identity import models as identity_models
 from app.instances import models as instances_models
+from app.messages import models as messages_models
 from app.notifications import models as notifications_models
 from app.tasks import models as tasks_models
 from app.workdays import models as workdays_models
@@ -11,8 +13,10 @@ from app.workdays import models as workdays_models
 __all__ = [
     "customers_models",
     "deployments_models",
+    "external_tasks_models",
     "identity_models",
     "instances_models",
+    "messages_models",
     "notifications_models",
     "tasks_models",
     "workdays_models",

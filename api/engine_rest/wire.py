@@ -183,8 +183,9 @@ def deployment_with_definitions(
 def instance_dto(
     instance: ProcessInstance, variables: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """`ProcessInstanceWithVariablesDto`; `variables` is null unless the caller asked for them."""
-    return {
+    """`ProcessInstanceWithVariablesDto`; `variables` only when the caller asked for them, as
+    Camunda does (pycamunda 0.6.1 reads a present `variables` key as a map: null breaks it)."""
+    body: dict[str, Any] = {
         "links": links(f"/process-instance/{instance.id}"),
         "id": instance.id,
         "definitionId": instance.definition_id,
@@ -194,5 +195,7 @@ def instance_dto(
         "ended": instance.status == "completed",
         "suspended": False,
         "tenantId": None,
-        "variables": variables,
     }
+    if variables is not None:
+        body["variables"] = variables
+    return body

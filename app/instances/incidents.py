@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.errors import ConflictError, NotFoundError, PermissionDeniedError
+from app.external_tasks.models import ExternalTask
 from app.identity.actor import Actor
 from app.instances import stepping
 from app.instances.models import Incident, ServiceJob, Timer
@@ -62,6 +63,11 @@ def retry(session: Session, actor: Actor, incident_id: str) -> Incident:
         job.status = "pending"
         job.attempts = 0
         enqueue_after_commit(session, "run_service_task", job.id)
+    elif incident.kind == "failedExternalTask" and incident.task_id:
+        external = session.get(ExternalTask, incident.task_id)
+        if external is None or external.status != "open":
+            raise ConflictError("the external task is no longer open", code="incident_stale")
+        external.retries = 1  # Camunda's "set retries": workers may fetch it again
     else:
         raise ConflictError(f"incidents of kind {incident.kind} cannot be retried")
     incident.resolved_at = utcnow()

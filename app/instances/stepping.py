@@ -13,7 +13,9 @@ from app.context import current
 from app.db import utcnow
 from app.deployments.definitions import compiled_by_id, decision_resolver
 from app.errors import NotFoundError
+from app.external_tasks import projection as external_task_projection
 from app.instances.models import HistoryEvent, Incident, ProcessInstance, ServiceJob, Timer
+from app.messages import projection as message_projection
 from app.queue import enqueue_after_commit
 from app.tasks.assignment import make_human_task
 from app.tasks.models import HumanTask
@@ -127,6 +129,8 @@ def save(session: Session, instance: ProcessInstance, run: Run, *, new: bool = F
         _project_human_tasks(session, instance, run, now, new)
         _project_timers(session, instance, run, now, new)
         _project_service_jobs(session, instance, run, new)
+        external_task_projection.project(session, instance, run, now, new)
+        message_projection.project(session, instance, run, new)
     run.completed.clear()
     session.flush()
 

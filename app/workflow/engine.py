@@ -29,6 +29,7 @@ from SpiffWorkflow.camunda.serializer import (  # type: ignore[import-untyped]
 )
 
 from app.workflow.dmn import Decision, DecisionResult
+from app.workflow.events import MESSAGE_EVENT_PARSERS
 from app.workflow.expressions import ExpressionError, compile_expression
 from app.workflow.xml import CAMUNDA_NS
 
@@ -180,6 +181,8 @@ class CorpflowParser(CamundaParser):  # type: ignore[misc]
     OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, Any]] = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask),
+        # Message catchers receive Camunda's processVariables as process variables.
+        **MESSAGE_EVENT_PARSERS,
     }
 
 

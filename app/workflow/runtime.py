@@ -31,6 +31,13 @@ from app.workflow.engine import (
     load_state,
     new_workflow,
 )
+from app.workflow.events import (
+    MessageWait,
+    catches_messages,
+    deliver_message,
+    message_waits,
+    throw_error,
+)
 from app.workflow.expressions import compile_expression
 from app.workflow.model import ProcessModel
 
@@ -194,6 +201,37 @@ class Run:
         task.data.update(values)
         self._guarded(task.complete)  # its history entry is written by the job, with the handler
         self._step()
+
+    @property
+    def catches_messages(self) -> bool:
+        return catches_messages(self._wf)
+
+    def message_waits(self) -> list[MessageWait]:
+        return message_waits(self._wf)
+
+    def correlate_message(self, task_id: str, name: str, variables: Mapping[str, Any]) -> None:
+        """Deliver message `name` with its process variables to a waiting task, then step."""
+        task = self._task(task_id)
+        if task.state != TaskState.WAITING:
+            raise ConflictError(f"task {task_id} is not waiting for a message", code="not_waiting")
+        try:
+            deliver_message(self._wf, task, name, variables)
+        except LookupError as exc:
+            raise ConflictError(str(exc), code="not_waiting") from None
+        self._step()
+
+    def throw_bpmn_error(self, task_id: str, code: str, variables: Mapping[str, Any]) -> str | None:
+        """Throw BPMN error `code` from a started service task; the catching element, or None
+        (then nothing changed: the caller raises an incident)."""
+        task = self._task(task_id)
+        if task.state != TaskState.STARTED:
+            raise ConflictError(
+                f"service task {task_id} is not waiting for a result", code="task_not_started"
+            )
+        caught = throw_error(task, code, variables)
+        if caught is not None:
+            self._step()
+        return caught
 
     def park_timer(self, task_id: str) -> None:
         """Push a waiting timer's due time out of reach (its firing failed; see incidents)."""

@@ -66,7 +66,6 @@ INSTANCE_KEYS = {
     "suspended",
     "links",
     "ended",
-    "variables",
 }
 DATE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{4}$"
 

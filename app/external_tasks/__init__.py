@@ -1,0 +1,1 @@
+"""External tasks: work that Camunda-style workers fetch, lock and complete over HTTP."""

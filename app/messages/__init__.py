@@ -1,0 +1,1 @@
+"""Messages: subscriptions of waiting instances, correlation, and message start events."""
