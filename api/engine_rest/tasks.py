@@ -42,17 +42,17 @@ def no_content() -> Response:
 
 
 def task_dto(task: HumanTask) -> dict[str, Any]:
-    """`TaskDto` with every key pycamunda reads; corpflow has no cases, owners or delegation."""
+    """`TaskDto` with every key pycamunda reads; corpflow has no cases, tenants or sub-tasks."""
     return {
         "id": task.id,
         "name": task.name,
         "assignee": task.assignee,
-        "owner": None,
+        "owner": task.owner,
         "created": camunda_date(task.created_at),
         "lastUpdated": None,
         "due": camunda_date(task.due_at),
         "followUp": camunda_date(task.follow_up_at),
-        "delegationState": None,
+        "delegationState": task.delegation_state,
         "description": task.documentation,
         "executionId": task.instance_id,
         "parentTaskId": None,

@@ -107,6 +107,11 @@ def complete(session: Session, actor: Actor, task_id: str, values: Mapping[str, 
         raise NotFoundError(f"task {task_id} not found") from None
     task = get_task(session, task_id)
     _open(task)
+    if task.delegation_state == "PENDING":
+        raise ConflictError(
+            "A delegated task cannot be completed, but should be resolved instead.",
+            code="task_delegated",
+        )
     if task.assignee != actor.user_id:
         raise PermissionDeniedError(
             "only the assignee may complete this task; claim it first"
