@@ -60,14 +60,15 @@ def resolve(task_id: str) -> Response:
 
 @bp.post("/task/<task_id>/submit-form")
 def submit_form(task_id: str) -> Response:
-    """Validate against the task's camunda:formField definitions, then complete; 400 with
-    every invalid field (and nothing changed) when validation fails."""
+    """Validate against the task's camunda:formField definitions (a required field may keep
+    the value its variable has, as in Camunda), then complete; 400 with every invalid field,
+    and nothing changed, when validation fails."""
     body = json_body()
     values, declared = variables_in(body.get("variables"))
     task = visible_task(task_id, acting=True)
     session = db_session()
     try:
-        actions.complete(session, actor(), task_id, values)
+        actions.complete(session, actor(), task_id, values, keep_existing=True)
     except InvalidInputError as exc:
         session.rollback()
         reasons = "; ".join(
