@@ -13,6 +13,7 @@ from app.deployments.models import DecisionDefinition
 from app.errors import EngineError, InvalidInputError, NotFoundError
 from app.identity.actor import Actor
 from app.workflow.compiler import CACHE, CompiledDmn
+from app.workflow.dmn import Decision
 
 SORTS: dict[str, Any] = {
     "id": DecisionDefinition.id,
@@ -96,11 +97,39 @@ def latest_decision(session: Session, key: str) -> DecisionDefinition:
     return row
 
 
+def _outputs(decision: Decision) -> set[str]:
+    if decision.table is not None:
+        return {output.name for output in decision.table.outputs}
+    return {decision.literal.variable_name} if decision.literal is not None else set()
+
+
+def _scope(
+    decision: Decision, variables: Mapping[str, Any], registry: Mapping[str, Decision]
+) -> dict[str, Any]:
+    """The variables plus what each required decision contributes.
+
+    A required decision whose outputs the caller already gave is not evaluated: its inputs
+    may be absent (Dish with a given season and guest count needs no temperature). Camunda
+    7.24's FEEL gets there by reading an unknown variable as null so that the required
+    decision matches no rule; corpflow keeps unknown variables an error instead.
+    """
+    scope = dict(variables)
+    for required_id in decision.required:
+        required = registry.get(required_id)
+        if required is None:
+            raise EngineError(f"decision '{decision.id}' requires '{required_id}', not deployed")
+        if _outputs(required) <= variables.keys():
+            continue
+        outcome = required.evaluate(_scope(required, variables, registry))
+        scope.update(required.result_variables(outcome))
+    return scope
+
+
 def evaluate(
     session: Session, actor: Actor, row: DecisionDefinition, variables: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
-    """One output map per matched rule. Required decisions come from the same file (version),
-    evaluated first with the same variables, as Camunda evaluates a decision of a DRD."""
+    """One output map per matched rule. Required decisions come from the same file (version)
+    and are evaluated first with the same variables, as Camunda evaluates a decision of a DRD."""
     compiled = CACHE.get(row.content_hash, lambda: row.content, row.resource_name)
     if not isinstance(compiled, CompiledDmn) or compiled.dmn is None:
         raise EngineError(f"decision definition {row.id} cannot be loaded")
@@ -108,4 +137,5 @@ def evaluate(
     if decision is None:  # pragma: no cover - the key was read from this very file
         raise EngineError(f"decision '{row.key}' is missing from {row.resource_name}")
     # A DecisionEvaluationError (an EngineError) names the decision and what failed.
-    return decision.evaluate(variables, compiled.dmn.decisions).result_list()
+    scope = _scope(decision, variables, compiled.dmn.decisions)
+    return decision.evaluate(scope).result_list()

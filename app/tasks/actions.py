@@ -134,9 +134,7 @@ def complete(
     check_four_eyes(task, actor)
     run = stepping.load(session, instance)
     element = run.model.elements[task.element_id]
-    typed = forms.validate(
-        element.form, values, instance.variables, keep_existing=keep_existing
-    )
+    typed = forms.validate(element.form, values, instance.variables, keep_existing=keep_existing)
     now = utcnow()
     run.complete_user_task(task.id, typed)
     task.status = "completed"
