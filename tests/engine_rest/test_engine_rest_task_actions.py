@@ -17,7 +17,9 @@ CHECKED_TASK = b"""<?xml version="1.0" encoding="UTF-8"?>
   xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="checked_task_definitions"
   targetNamespace="http://bpmn.io/schema/bpmn">
   <bpmn:process id="checked_task" name="Checked task" isExecutable="true">
-    <bpmn:startEvent id="checked_requested"><bpmn:outgoing>to_check</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:startEvent id="checked_requested">
+      <bpmn:outgoing>to_check</bpmn:outgoing>
+    </bpmn:startEvent>
     <bpmn:sequenceFlow id="to_check" sourceRef="checked_requested" targetRef="check_amount" />
     <bpmn:userTask id="check_amount" name="Check amount" camunda:candidateGroups="staff">
       <bpmn:extensionElements>
