@@ -34,6 +34,12 @@ def resource_dto(item: resources.Resource) -> dict[str, Any]:
     return {"id": item.id, "name": item.name, "deploymentId": item.deployment_id}
 
 
+@bp.get("/deployment/count")
+def count_deployments() -> Response:
+    _rows, total = definitions.list_deployments(db_session(), limit=1, offset=0)
+    return jsonify({"count": total})
+
+
 @bp.get("/deployment/<deployment_id>")
 def get_deployment(deployment_id: str) -> Response:
     return jsonify(deployment_dto(_deployment(deployment_id)))

@@ -37,6 +37,7 @@ def test_deployment_read_and_resources(rest: FlaskClient) -> None:
     body = one.get_json()
     assert set(body) >= DEPLOYMENT_KEYS | {"links"}
     assert (body["id"], body["name"], body["source"]) == (deployment_id, "tiny", "Camunda Modeler")
+    assert rest.get("/engine-rest/deployment/count", headers=DESIGNER).get_json() == {"count": 1}
     missing = rest.get("/engine-rest/deployment/nope", headers=DESIGNER)
     assert missing.status_code == 404
     assert missing.get_json()["message"] == "Deployment with id 'nope' does not exist"

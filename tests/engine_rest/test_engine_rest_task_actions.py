@@ -118,6 +118,14 @@ def test_task_delegate_and_resolve(rest: FlaskClient, rest_sessions: sessionmake
         "PENDING",
     )
 
+    pending = rest.get(
+        "/engine-rest/task/count?owner=ta_one&delegationState=PENDING", headers=people["two"]
+    )
+    assert pending.get_json() == {"count": 1}
+    links = rest.get(f"/engine-rest/task/{task_id}/identity-links", headers=people["two"])
+    assert {"userId": "ta_one", "groupId": None, "type": "owner"} in links.get_json()
+    assert {"userId": "ta_two", "groupId": None, "type": "assignee"} in links.get_json()
+
     # A delegated task is resolved, not completed; and only by the delegate.
     early = _post(rest, f"/task/{task_id}/complete", people["two"], {"variables": {}})
     assert early.status_code == 500
