@@ -42,17 +42,17 @@ def no_content() -> Response:
 
 
 def task_dto(task: HumanTask) -> dict[str, Any]:
-    """`TaskDto` with every key pycamunda reads; corpflow has no cases, owners or delegation."""
+    """`TaskDto` with every key pycamunda reads; corpflow has no cases, tenants or sub-tasks."""
     return {
         "id": task.id,
         "name": task.name,
         "assignee": task.assignee,
-        "owner": None,
+        "owner": task.owner,
         "created": camunda_date(task.created_at),
         "lastUpdated": None,
         "due": camunda_date(task.due_at),
         "followUp": camunda_date(task.follow_up_at),
-        "delegationState": None,
+        "delegationState": task.delegation_state,
         "description": task.documentation,
         "executionId": task.instance_id,
         "parentTaskId": None,
@@ -144,6 +144,12 @@ def _query() -> tuple[queries.TaskFilter, Callable[[HumanTask], bool] | None, in
         checks.append(lambda t: t.assignee is None)
     if definition_key is not None:
         checks.append(lambda t: t.element_id == definition_key)
+    owner = request.args.get("owner") or None
+    if owner is not None:
+        checks.append(lambda t: t.owner == owner)
+    delegation_state = request.args.get("delegationState") or None
+    if delegation_state is not None:
+        checks.append(lambda t: t.delegation_state == delegation_state)
     if not checks:
         return task_filter, None, first, limit
     return task_filter, (lambda t: all(check(t) for check in checks)), first, limit
@@ -245,6 +251,8 @@ def identity_links(task_id: str) -> Response:
     links: list[dict[str, Any]] = []
     if task.assignee is not None:
         links.append({"userId": task.assignee, "groupId": None, "type": "assignee"})
+    if task.owner is not None:
+        links.append({"userId": task.owner, "groupId": None, "type": "owner"})
     for candidate in sorted(task.candidates, key=lambda c: (c.kind, c.identity)):
         if candidate.kind == "group":
             links.append({"userId": None, "groupId": candidate.identity, "type": "candidate"})

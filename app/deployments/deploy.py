@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from app.deployments.models import DecisionDefinition, Deployment, ProcessDefinition
@@ -184,7 +184,11 @@ def _version(
         content=content,
         deployment_id=deployment.id,
     )
-    session.add(deployment)
+    if inspect(deployment).transient:
+        # The deployment row goes in first: without a relationship the unit of work does not
+        # order the two inserts by their foreign key (two decisions of one DMN file failed).
+        session.add(deployment)
+        session.flush()
     session.add(row)
     return row, True
 

@@ -1,4 +1,4 @@
-"""Use cases on process instances: start, read, list, and their history."""
+"""Use cases on process instances: start, read, list, cancel, and their history."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from app.customers.models import Customer
@@ -155,11 +155,9 @@ def list_instances(
     offset: int = 0,
 ) -> tuple[list[ProcessInstance], int]:
     query = select(ProcessInstance)
-    if not actor.is_admin:
-        mine = select(HistoryEvent.instance_id).where(HistoryEvent.user_id == actor.user_id)
-        query = query.where(
-            (ProcessInstance.started_by == actor.user_id) | ProcessInstance.id.in_(mine)
-        )
+    involved = involved_clause(actor)
+    if involved is not None:
+        query = query.where(involved)
     for column, value in (
         (ProcessInstance.process_key, process_key),
         (ProcessInstance.status, status),
@@ -176,6 +174,46 @@ def list_instances(
         .offset(offset)
     )
     return list(rows), total
+
+
+def involved_clause(actor: Actor) -> ColumnElement[bool] | None:
+    """Which instances a list shows the actor: those started or acted on; None = all (admin)."""
+    if actor.is_admin:
+        return None
+    mine = select(HistoryEvent.instance_id).where(HistoryEvent.user_id == actor.user_id)
+    return (ProcessInstance.started_by == actor.user_id) | ProcessInstance.id.in_(mine)
+
+
+def cancel(
+    session: Session, actor: Actor, instance_id: str, *, reason: str | None = None
+) -> ProcessInstance:
+    """End a running instance where it stands (Camunda's delete): its open tasks, timers and
+    jobs are cancelled, its history is kept. Administrators and the starter may cancel."""
+    try:
+        instance = stepping.lock_instance(session, instance_id)
+    except NotFoundError:
+        raise NotFoundError(f"process instance {instance_id} not found") from None
+    if not (actor.is_admin or instance.started_by == actor.user_id):
+        raise PermissionDeniedError(
+            "only an administrator or the user who started it may cancel a process instance",
+            code="not_allowed_to_cancel",
+        )
+    if instance.status != "running":
+        raise NotFoundError(f"process instance {instance_id} is {instance.status}, not running")
+    run = stepping.load(session, instance)
+    run.cancel()
+    instance.status = "cancelled"
+    instance.ended_at = utcnow()
+    stepping.history(
+        session,
+        instance,
+        "instance_cancelled",
+        user_id=actor.user_id,
+        at=instance.ended_at,
+        reason=reason,
+    )
+    stepping.save(session, instance, run)
+    return instance
 
 
 def history_of(session: Session, actor: Actor, instance_id: str) -> list[HistoryEvent]:

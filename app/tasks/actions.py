@@ -97,7 +97,19 @@ def unclaim(session: Session, actor: Actor, task_id: str) -> HumanTask:
     return task
 
 
-def complete(session: Session, actor: Actor, task_id: str, values: Mapping[str, Any]) -> HumanTask:
+def complete(
+    session: Session,
+    actor: Actor,
+    task_id: str,
+    values: Mapping[str, Any],
+    *,
+    keep_existing: bool = False,
+) -> HumanTask:
+    """Validate the values against the task's form and complete it.
+
+    `keep_existing`: Camunda's submit-form rule, a required field is satisfied by a variable
+    that already has a value (a delegate's resolve may have set it).
+    """
     # Lock the instance first, then re-read the task: a second completion waits and then sees
     # the task closed instead of stepping the same state twice.
     owner = select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()
@@ -107,6 +119,11 @@ def complete(session: Session, actor: Actor, task_id: str, values: Mapping[str, 
         raise NotFoundError(f"task {task_id} not found") from None
     task = get_task(session, task_id)
     _open(task)
+    if task.delegation_state == "PENDING":
+        raise ConflictError(
+            "A delegated task cannot be completed, but should be resolved instead.",
+            code="task_delegated",
+        )
     if task.assignee != actor.user_id:
         raise PermissionDeniedError(
             "only the assignee may complete this task; claim it first"
@@ -117,7 +134,7 @@ def complete(session: Session, actor: Actor, task_id: str, values: Mapping[str, 
     check_four_eyes(task, actor)
     run = stepping.load(session, instance)
     element = run.model.elements[task.element_id]
-    typed = forms.validate(element.form, values, instance.variables)
+    typed = forms.validate(element.form, values, instance.variables, keep_existing=keep_existing)
     now = utcnow()
     run.complete_user_task(task.id, typed)
     task.status = "completed"

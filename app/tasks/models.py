@@ -28,6 +28,10 @@ class HumanTask(Base):
     customer_id: Mapped[str | None] = mapped_column(String(36), index=True)
     business_key: Mapped[str | None] = mapped_column(String(200))
     assignee: Mapped[str | None] = mapped_column(String(64))
+    # Delegation (Camunda's owner and delegationState): the owner delegated the task to the
+    # assignee and gets it back, RESOLVED, when the assignee resolves it.
+    owner: Mapped[str | None] = mapped_column(String(64))
+    delegation_state: Mapped[str | None] = mapped_column(String(16))  # PENDING | RESOLVED
     priority: Mapped[int] = mapped_column(default=50)
     due_at: Mapped[datetime | None]
     # The due date was counted on an estimated working-day calendar year (no official data).

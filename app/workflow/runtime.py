@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -232,6 +232,21 @@ class Run:
         if caught is not None:
             self._step()
         return caught
+
+    def set_variables(self, values: Mapping[str, Any], deletions: Sequence[str] = ()) -> None:
+        """Write and remove variables where the instance stands: the data of every live task."""
+        for task in self._wf.get_tasks(
+            state=TaskState.READY | TaskState.STARTED | TaskState.WAITING
+        ):
+            task.data.update(values)
+            for name in deletions:
+                task.data.pop(name, None)
+
+    def cancel(self) -> None:
+        """End the instance where it stands (Camunda's delete); its variables stay readable."""
+        merged = self.variables
+        self._guarded(self._wf.cancel)
+        self._wf.data.update(merged)
 
     def park_timer(self, task_id: str) -> None:
         """Push a waiting timer's due time out of reach (its firing failed; see incidents)."""
