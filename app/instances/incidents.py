@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.errors import ConflictError, NotFoundError, PermissionDeniedError
 from app.identity.actor import Actor
-from app.instances import stepping
+from app.instances import called, stepping
 from app.instances.models import Incident, ServiceJob, Timer
 from app.queue import enqueue_after_commit
 
@@ -62,6 +62,8 @@ def retry(session: Session, actor: Actor, incident_id: str) -> Incident:
         job.status = "pending"
         job.attempts = 0
         enqueue_after_commit(session, "run_service_task", job.id)
+    elif incident.kind == called.INCIDENT_KIND:
+        called.retry_blocked_call(session, instance)
     else:
         raise ConflictError(f"incidents of kind {incident.kind} cannot be retried")
     incident.resolved_at = utcnow()

@@ -116,7 +116,7 @@ def complete(session: Session, actor: Actor, task_id: str, values: Mapping[str, 
         )
     check_four_eyes(task, actor)
     run = stepping.load(session, instance)
-    element = run.model.elements[task.element_id]
+    element = run.element(task.id)
     typed = forms.validate(element.form, values, instance.variables)
     now = utcnow()
     run.complete_user_task(task.id, typed)
