@@ -117,7 +117,12 @@ def complete(session: Session, actor: Actor, task_id: str, values: Mapping[str, 
     check_four_eyes(task, actor)
     run = stepping.load(session, instance)
     element = run.element(task.id)
-    typed = forms.validate(element.form, values, instance.variables)
+    if element.form_key and not element.form:
+        # An embedded or external form (formKey, no camunda:formData) declares its fields
+        # outside the model: its variables are taken as submitted, as Camunda does.
+        typed = dict(values)
+    else:
+        typed = forms.validate(element.form, values, instance.variables)
     now = utcnow()
     run.complete_user_task(task.id, typed)
     task.status = "completed"
