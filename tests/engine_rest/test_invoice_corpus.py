@@ -191,9 +191,7 @@ def test_invoice_review_loop_through_the_called_process(
     )
     instance = _start(rest, people["clerk"], "INV-002")
     pid = instance["id"]
-    _work(
-        rest, people["sales"], "inv_sales", pid, "approveInvoice", {"approved": {"value": False}}
-    )
+    _work(rest, people["sales"], "inv_sales", pid, "approveInvoice", {"approved": {"value": False}})
 
     # The called process's tasks belong to the same instance, listed under its own key.
     (assign,) = _tasks(rest, people["demo"], pid)
@@ -247,9 +245,7 @@ def test_invoice_review_not_clarified_ends_unprocessed(
     people: dict[str, dict[str, str]],
 ) -> None:
     pid = _start(rest, people["clerk"], "INV-003")["id"]
-    _work(
-        rest, people["sales"], "inv_sales", pid, "approveInvoice", {"approved": {"value": False}}
-    )
+    _work(rest, people["sales"], "inv_sales", pid, "approveInvoice", {"approved": {"value": False}})
     _work(rest, people["demo"], "demo", pid, "assignReviewer", {"reviewer": {"value": "demo"}})
     _work(rest, people["demo"], "demo", pid, "reviewInvoice", {"clarified": {"value": False}})
     row = _instance(rest_sessions, pid)
