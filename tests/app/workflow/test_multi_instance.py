@@ -74,7 +74,7 @@ def test_sequential_instances_run_in_turn_and_see_earlier_writes() -> None:
 
 def test_completion_condition_cancels_the_remaining_instances() -> None:
     run = Run.start(model("mi_completion"), "mi_completion", {"voters": ["a", "b", "c"]})
-    first, second, third = run.user_tasks()
+    first, _second, third = run.user_tasks()
     run.complete_user_task(first.id, {"yes": 1})
     assert len(run.user_tasks()) == 2  # nrOfCompletedInstances = 1
     run.complete_user_task(third.id, {"yes": 2})
