@@ -59,6 +59,7 @@ ASSIGNMENT_ATTRS = (
     "followUpDate",
     "priority",
 )
+_LISTENER_ATTRS = ("class", "expression", "delegateExpression")
 FORM_TYPES = {"string", "long", "boolean", "date", "enum", "double"}
 _BRACED = re.compile(r"^\s*[$#]\{\s*(.*?)\s*\}\s*$", re.S)
 
@@ -158,9 +159,15 @@ class _Reader:
             elif kind in ("taskListener", "executionListener"):
                 parent = node.getparent()
                 owner = parent.getparent() if parent is not None else None
+                script = node.find(f"{C}script")
+                how = (
+                    f", {script.get('scriptFormat') or 'unknown'} script"
+                    if script is not None
+                    else "".join(f", {node.get(a)}" for a in _LISTENER_ATTRS if node.get(a))
+                )
                 self.issue(
                     "warning",
-                    f"camunda:{kind} (event '{node.get('event')}') is not run",
+                    f"camunda:{kind} (event '{node.get('event')}'{how}) is not run",
                     node,
                     owner.get("id") if owner is not None else None,
                 )

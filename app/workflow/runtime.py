@@ -184,6 +184,8 @@ class Run:
         live = self._wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING)
         merged: dict[str, Any] = {}
         for task in sorted(live, key=lambda t: t.last_state_change):
+            if self._graph.models and self._called_owner(task) is not None:
+                continue  # a called process's variables are its own, not the instance's
             merged.update(task.data)
         if not merged and self._wf.last_task is not None:
             merged.update(self._wf.last_task.data)
@@ -213,9 +215,12 @@ class Run:
         return info
 
     def variables_for(self, task_id: str) -> dict[str, Any]:
-        """The instance's variables as one task sees them (its locals: element variable,
-        input parameters, a called process's own variables)."""
-        return {**self.variables, **self._task(task_id).data}
+        """The variables one task sees: the instance's plus its locals (element variable,
+        input parameters); inside a called process, only that process's variables."""
+        task = self._task(task_id)
+        if self._graph.models and self._called_owner(task) is not None:
+            return dict(task.data)
+        return {**self.variables, **task.data}
 
     def blocked_calls(self) -> list[BlockedCallView]:
         return [

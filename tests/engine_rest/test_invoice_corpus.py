@@ -128,6 +128,7 @@ def test_invoice_deploys_unchanged_with_warnings_naming_elements(
     listeners = [w for w in report if "taskListener" in w["message"]]
     assert {w["element_id"] for w in listeners} == {"approveInvoice"}
     assert len(listeners) == 2
+    assert all("javascript script" in w["message"] for w in listeners)
     assert any(w["element_id"] == "DataStoreReference_1" for w in report)
     assert not any(w["element_id"] == "reviewInvoice" for w in report)  # it is in the upload
 
@@ -216,6 +217,7 @@ def test_invoice_review_loop_through_the_called_process(
     (review,) = _tasks(rest, people["reviewer"], pid)
     assert review["taskDefinitionKey"] == "reviewInvoice"
     assert review["assignee"] == "inv_reviewer"
+    assert "reviewer" not in _instance(rest_sessions, pid).variables  # the called process's
     assert re.fullmatch(DATE, review["due"])
     _work(
         rest,

@@ -77,6 +77,8 @@ def test_only_mapped_variables_go_in_and_come_out() -> None:
     assert task.element_id == "child_task"
     # camunda:in source/target and sourceExpression; `secret` is not passed.
     assert task.data == {"childAmount": 10, "doubled": 20}
+    assert run.variables == {"amount": 10, "secret": "x"}  # the instance's, not the child's
+    assert run.variables_for(task.id) == {"childAmount": 10, "doubled": 20}
     run.complete_user_task(task.id, {"childResult": "done", "childOnly": 1})
     (after,) = run.user_tasks()
     assert after.element_id == "after_call"
