@@ -154,3 +154,31 @@ def test_multi_instance_service_task_runs_one_job_per_instance(
         )
     assert runs == 3
     assert _status(rest_sessions, pid)[1]["echoed_by"] == "each"
+
+
+def test_deployment_binding_calls_the_version_deployed_with_the_caller(
+    rest: FlaskClient, rest_sessions: sessionmaker[Session]
+) -> None:
+    caller = (
+        (TINY / "call_all.bpmn")
+        .read_bytes()
+        .replace(b'id="call_all"', b'id="call_same_deployment"')
+        .replace(
+            b'camunda:calledElementBinding="version" camunda:calledElementVersion="1"',
+            b'camunda:calledElementBinding="deployment"',
+        )
+    )
+    together = modeler_deploy(
+        rest, ("caller.bpmn", caller), file(TINY / "call_child.bpmn"), name="together"
+    )
+    assert together.status_code == 200, together.get_json()
+    v1 = next(
+        d
+        for d in together.get_json()["deployedProcessDefinitions"].values()
+        if d["key"] == "call_child_process"
+    )
+    changed = (TINY / "call_child.bpmn").read_bytes().replace(b"Child task", b"Child task v2")
+    _deploy(rest, "call_child.bpmn", content=changed)
+    pid = _start(rest, "call_same_deployment", {})
+    (task,) = _tasks(rest, pid)
+    assert (task["name"], task["processDefinitionId"]) == ("Child task", v1["id"])
