@@ -121,12 +121,12 @@ def run_service_task(task_id: str) -> None:
                 "tasks": SlaTaskStore(session, instance.id, fired_at=job.created_at),
                 "notifications": OutboxStore(session, instance.id),
             },
-            properties=dict(run.model.elements[job.element_id].properties),
+            properties=dict(run.element(job.id).properties),
         )
         job.attempts += 1
         try:
             with session.begin_nested():
-                result = handler(dict(run.variables), context) or {}
+                result = handler(run.variables_for(job.id), context) or {}
                 run.complete_service_task(job.id, dict(result))
         except TransientError as exc:
             job.last_error = str(exc)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.deployments.models import DecisionDefinition, Deployment, ProcessDefinition
 from app.errors import InvalidInputError, ModelError, PermissionDeniedError
 from app.identity.actor import ADMIN, PROCESS_DESIGNER, Actor
-from app.instances import start_timers
+from app.instances import called, start_timers
 from app.workflow.compiler import CACHE, Compiled, CompiledBpmn, CompiledDmn, compile_model
 from app.workflow.compiler import content_hash as hash_of
 from app.workflow.model import LintIssue
@@ -112,12 +112,14 @@ def deploy(
         id=str(uuid.uuid4()), name=name or files[0][0], source=source, deployed_by=actor.user_id
     )
     results: list[DeployedFile] = []
+    uploaded = {p.id for _, _, c in compiled for p in c.document.processes if p.executable}
     for filename, content, item in compiled:
         digest = hash_of(content)
         CACHE.put(digest, item)
         result = DeployedFile(filename, item.document.kind, list(item.document.warnings))
         if isinstance(item, CompiledBpmn):
             result.warnings += _handler_warnings(item)
+            result.warnings += called.call_warnings(session, item, uploaded)
             for proc in item.document.processes:
                 if proc.executable:
                     definition, created = _version(

@@ -61,7 +61,7 @@ def project(
     for task_id, view in started.items():
         if task_id in known:
             continue
-        element = run.model.elements[view.element_id]
+        element = run.element(task_id)
         session.add(
             ExternalTask(
                 id=task_id,

@@ -9,7 +9,7 @@ from app.db import utcnow
 from app.errors import ConflictError, NotFoundError, PermissionDeniedError
 from app.external_tasks.models import ExternalTask
 from app.identity.actor import Actor
-from app.instances import stepping
+from app.instances import called, stepping
 from app.instances.models import Incident, ServiceJob, Timer
 from app.queue import enqueue_after_commit
 
@@ -68,6 +68,8 @@ def retry(session: Session, actor: Actor, incident_id: str) -> Incident:
         if external is None or external.status != "open":
             raise ConflictError("the external task is no longer open", code="incident_stale")
         external.retries = 1  # Camunda's "set retries": workers may fetch it again
+    elif incident.kind == called.INCIDENT_KIND:
+        called.retry_blocked_call(session, instance)
     else:
         raise ConflictError(f"incidents of kind {incident.kind} cannot be retried")
     incident.resolved_at = utcnow()

@@ -19,7 +19,7 @@ from app.deployments.definitions import (
 )
 from app.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from app.identity.actor import SYSTEM, Actor
-from app.instances import stepping
+from app.instances import called, stepping
 from app.instances.models import HistoryEvent, ProcessInstance
 from app.tasks import forms
 from app.tasks.models import HumanTask
@@ -95,7 +95,12 @@ def start(
     )
     stepping.refresh_calendar(session)
     run = Run.start(
-        compiled, definition.key, variables, decision_resolver(session), fire_start=fire_start
+        compiled,
+        definition.key,
+        variables,
+        decision_resolver(session),
+        fire_start=fire_start,
+        called=called.called_resolver(session, definition.id),
     )
     stepping.save(session, instance, run, new=True)
     stepping.history(

@@ -14,6 +14,7 @@ from app.db import utcnow
 from app.deployments.definitions import compiled_by_id, decision_resolver
 from app.errors import NotFoundError
 from app.external_tasks import projection as external_task_projection
+from app.instances import called
 from app.instances.models import HistoryEvent, Incident, ProcessInstance, ServiceJob, Timer
 from app.messages import projection as message_projection
 from app.queue import enqueue_after_commit
@@ -60,7 +61,13 @@ def refresh_calendar(session: Session) -> None:
 def load(session: Session, instance: ProcessInstance) -> Run:
     refresh_calendar(session)
     compiled = compiled_by_id(session, instance.definition_id)
-    return Run.restore(compiled, instance.process_key, instance.state, decision_resolver(session))
+    return Run.restore(
+        compiled,
+        instance.process_key,
+        instance.state,
+        decision_resolver(session),
+        called=called.called_resolver(session, instance.definition_id),
+    )
 
 
 def history(
@@ -131,6 +138,7 @@ def save(session: Session, instance: ProcessInstance, run: Run, *, new: bool = F
         _project_service_jobs(session, instance, run, new)
         external_task_projection.project(session, instance, run, now, new)
         message_projection.project(session, instance, run, new)
+        called.record_blocked_calls(session, instance, run)
     run.completed.clear()
     session.flush()
 
@@ -169,7 +177,10 @@ def _project_human_tasks(
     for task_id, view in ready.items():
         if task_id in open_rows:
             continue
-        row = make_human_task(session, instance, run.model.elements[view.element_id], view, now)
+        row = make_human_task(session, instance, run.element(view.id), view, now)
+        if view.process_key:  # a task of a called process is listed as that process's task
+            row.process_key = view.process_key
+            row.definition_id = view.definition_id or instance.definition_id
         session.add(row)
         history(
             session,
@@ -187,7 +198,7 @@ def _project_human_tasks(
 def _project_timers(
     session: Session, instance: ProcessInstance, run: Run, now: datetime, new: bool
 ) -> None:
-    if not run.model.timer_elements:
+    if not run.has_timers:
         return
     known = (
         {}

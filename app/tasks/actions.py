@@ -133,8 +133,15 @@ def complete(
         )
     check_four_eyes(task, actor)
     run = stepping.load(session, instance)
-    element = run.model.elements[task.element_id]
-    typed = forms.validate(element.form, values, instance.variables, keep_existing=keep_existing)
+    element = run.element(task.id)
+    if element.form_key and not element.form:
+        # An embedded or external form (formKey, no camunda:formData) declares its fields
+        # outside the model: its variables are taken as submitted, as Camunda does.
+        typed = dict(values)
+    else:
+        typed = forms.validate(
+            element.form, values, instance.variables, keep_existing=keep_existing
+        )
     now = utcnow()
     run.complete_user_task(task.id, typed)
     task.status = "completed"

@@ -147,6 +147,7 @@ def form_and_variables(
     if instance is None:
         return [], {}
     variables = dict(instance.variables)
-    compiled = compiled_by_id(session, instance.definition_id)
-    element = compiled.process(instance.process_key).elements.get(task.element_id)
+    # The task's own definition: a called process's task has the called definition.
+    compiled = compiled_by_id(session, task.definition_id)
+    element = compiled.process(task.process_key).elements.get(task.element_id)
     return (forms.describe(element.form, variables) if element else []), variables

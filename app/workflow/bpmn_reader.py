@@ -8,9 +8,19 @@ import re
 from croniter import croniter
 from lxml import etree
 
+from app.workflow.call_activities import read_call_activity
+from app.workflow.data_stores import drop_data_stores
 from app.workflow.expressions import ExpressionError
+from app.workflow.io_mappings import read_input_output
 from app.workflow.juel import translate_collection, translate_juel, translate_timer
-from app.workflow.model import ElementInfo, FormField, LintIssue, ModelDocument, ProcessModel
+from app.workflow.model import (
+    ElementInfo,
+    FormField,
+    IoMapping,
+    LintIssue,
+    ModelDocument,
+    ProcessModel,
+)
 from app.workflow.xml import BPMN_NS, CAMUNDA_NS
 
 B = f"{{{BPMN_NS}}}"
@@ -49,6 +59,7 @@ ASSIGNMENT_ATTRS = (
     "followUpDate",
     "priority",
 )
+_LISTENER_ATTRS = ("class", "expression", "delegateExpression")
 FORM_TYPES = {"string", "long", "boolean", "date", "enum", "double"}
 _BRACED = re.compile(r"^\s*[$#]\{\s*(.*?)\s*\}\s*$", re.S)
 
@@ -129,6 +140,7 @@ class _Reader:
         decision_refs: list[str] = []
         timers: dict[str, tuple[str, str]] = {}
         executable = proc.get("isExecutable") == "true"
+        drop_data_stores(self, proc)
         top_level_starts = {n.get("id") for n in proc.findall(f"{B}startEvent")}
         for node in proc.iter():
             kind = _local(node)
@@ -147,9 +159,15 @@ class _Reader:
             elif kind in ("taskListener", "executionListener"):
                 parent = node.getparent()
                 owner = parent.getparent() if parent is not None else None
+                script = node.find(f"{C}script")
+                how = (
+                    f", {script.get('scriptFormat') or 'unknown'} script"
+                    if script is not None
+                    else "".join(f", {node.get(a)}" for a in _LISTENER_ATTRS if node.get(a))
+                )
                 self.issue(
                     "warning",
-                    f"camunda:{kind} (event '{node.get('event')}') is not run",
+                    f"camunda:{kind} (event '{node.get('event')}'{how}) is not run",
                     node,
                     owner.get("id") if owner is not None else None,
                 )
@@ -250,6 +268,13 @@ class _Reader:
                 self.issue(
                     "error", f"collection '{collection}' cannot be translated: {exc}", loop, oid
                 )
+        cardinality = loop.find(f"{B}loopCardinality")
+        if cardinality is not None and (cardinality.text or "").strip():
+            text = (cardinality.text or "").strip()
+            if not text.isdigit():
+                translated = self.translate(text, cardinality, "loopCardinality", oid)
+                if translated is not None:
+                    cardinality.text = translated
         cond = loop.find(f"{B}completionCondition")
         if cond is not None and (cond.text or "").strip():
             translated = self.translate(cond.text or "", cond, "completion condition", oid)
@@ -264,6 +289,7 @@ class _Reader:
         ext = node.find(f"{B}extensionElements")
         properties: dict[str, str] = {}
         form: tuple[FormField, ...] = ()
+        io: IoMapping | None = None
         if ext is not None:
             for prop in ext.findall(f"{C}properties/{C}property"):
                 properties[prop.get("name") or ""] = prop.get("value") or ""
@@ -271,8 +297,9 @@ class _Reader:
             if form_data is not None:
                 fields = form_data.findall(f"{C}formField")
                 form = tuple(self.read_form_field(f, nid) for f in fields)
-            if ext.find(f"{C}inputOutput") is not None:
-                self.issue("warning", "camunda:inputOutput mappings are not applied yet", node)
+            io_node = ext.find(f"{C}inputOutput")
+            if io_node is not None:
+                io = read_input_output(self, node, io_node)
             if ext.find(f"{C}connector") is not None:
                 self.issue(
                     "error",
@@ -312,6 +339,8 @@ class _Reader:
             handler=handler,
             external_topic=topic,
             line=_line(node),
+            io=io,
+            called_element=read_call_activity(self, node) if kind == "callActivity" else None,
         )
 
     def read_binding(

@@ -16,9 +16,11 @@ from SpiffWorkflow.exceptions import WorkflowException  # type: ignore[import-un
 
 from app.errors import ModelError, NotFoundError
 from app.workflow.bpmn_reader import read_bpmn
+from app.workflow.camunda_parser import Camunda7Parser
 from app.workflow.dmn import DmnError, DmnFile, parse_dmn
-from app.workflow.engine import CorpflowParser
+from app.workflow.io_mappings import attach as attach_io_mappings
 from app.workflow.model import DecisionModel, LintIssue, ModelDocument, ProcessModel
+from app.workflow.multi_instance import connect_instances
 from app.workflow.xml import DEFAULT_MAX_BYTES, kind_of, parse_xml
 
 
@@ -72,15 +74,20 @@ def _compile_bpmn(root: Any, filename: str) -> CompiledBpmn:
     compiled = CompiledBpmn(document)
     if document.errors:
         return compiled
-    parser = CorpflowParser()
+    parser = Camunda7Parser()
     try:
         parser.add_bpmn_xml(translated, filename)
         for proc in document.processes:
             if proc.executable:
+                # A called process from another file is resolved when an instance is loaded.
                 compiled.specs[proc.id] = (
                     parser.get_spec(proc.id),
-                    parser.get_subprocess_specs(proc.id),
+                    parser.get_subprocess_specs(proc.id, require_call_activity_specs=False),
                 )
+        elements = {k: v for p in document.processes for k, v in p.elements.items()}
+        for spec, subs in compiled.specs.values():
+            attach_io_mappings([spec, *subs.values()], elements)
+            connect_instances([spec, *subs.values()])
     except ValidationException as exc:
         line = exc.line_number if isinstance(exc.line_number, int) else None
         element = exc.id or None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,19 @@ class FormField:
         return any(name == "required" for name, _ in self.constraints)
 
 
+# A camunda:inputParameter / outputParameter value, translated at deploy time:
+# ("expr", source) | ("list", (value, ...)) | ("map", ((key, value), ...)) | ("null",)
+IoValue = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class IoMapping:
+    """`camunda:inputOutput` of an activity: local inputs on entry, outputs on completion."""
+
+    inputs: tuple[tuple[str, IoValue], ...] = ()
+    outputs: tuple[tuple[str, IoValue], ...] = ()
+
+
 @dataclass(frozen=True)
 class ElementInfo:
     """A flow node and every `camunda:*` attribute the Modeler wrote on it."""
@@ -42,6 +56,9 @@ class ElementInfo:
     handler: str | None = None
     external_topic: str | None = None
     line: int | None = None
+    io: IoMapping | None = None
+    # A call activity's calledElement: the key of the process it runs.
+    called_element: str | None = None
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,13 @@ from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]
 
 from app.errors import ConflictError, EngineError, NotFoundError
 from app.workflow import engine
+from app.workflow.call_activities import (
+    MISSING,
+    CalledResolver,
+    CallGraph,
+    CamundaCallActivity,
+    resolve_calls,
+)
 from app.workflow.compiler import CompiledBpmn
 from app.workflow.engine import (
     DecisionResolver,
@@ -39,7 +46,11 @@ from app.workflow.events import (
     throw_error,
 )
 from app.workflow.expressions import compile_expression
-from app.workflow.model import ProcessModel
+from app.workflow.model import ElementInfo, ProcessModel
+from app.workflow.multi_instance import is_loop
+
+# Where Run.state() keeps the definitions this instance called (see call_activities).
+CALLED_PINS = "called_definitions"
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,18 @@ class UserTaskView:
     element_id: str
     name: str | None
     data: dict[str, Any]
+    # Set for a task of a called process (call activity): whose task it is.
+    process_key: str | None = None
+    definition_id: str | None = None
+
+
+@dataclass(frozen=True)
+class BlockedCallView:
+    """A call activity waiting because the process it calls is not deployed."""
+
+    id: str
+    element_id: str
+    called_key: str
 
 
 @dataclass(frozen=True)
@@ -77,10 +100,18 @@ class ActivityRecord:
 class Run:
     """One loaded instance. Engine objects stay inside; callers see the views above."""
 
-    def __init__(self, workflow: Any, model: ProcessModel) -> None:
+    def __init__(
+        self,
+        workflow: Any,
+        model: ProcessModel,
+        graph: CallGraph | None = None,
+        pins: Mapping[str, str] | None = None,
+    ) -> None:
         self._wf = workflow
         self.model = model
         self.completed: list[ActivityRecord] = []
+        self._graph = graph or CallGraph({})
+        self._pins = dict(pins or {})
 
     @classmethod
     def start(
@@ -91,10 +122,14 @@ class Run:
         decisions: DecisionResolver | None = None,
         *,
         fire_start: bool = False,
+        called: CalledResolver | None = None,
     ) -> Run:
-        spec, subs = compiled.spec_for(process_id)
+        spec, _subs = compiled.spec_for(process_id)
+        graph = resolve_calls(compiled, process_id, called, {})
         run = cls(
-            new_workflow(spec, subs, SafeScriptEngine(decisions)), compiled.process(process_id)
+            new_workflow(spec, graph.subprocess_specs, SafeScriptEngine(decisions)),
+            compiled.process(process_id),
+            graph,
         )
         for task in run._wf.get_tasks(state=TaskState.READY):
             task.data.update(variables)
@@ -124,15 +159,26 @@ class Run:
         process_id: str,
         state: Mapping[str, Any],
         decisions: DecisionResolver | None = None,
+        *,
+        called: CalledResolver | None = None,
     ) -> Run:
-        spec, subs = compiled.spec_for(process_id)
-        workflow = load_state(state, spec, subs, SafeScriptEngine(decisions))
-        return cls(workflow, compiled.process(process_id))
+        spec, _subs = compiled.spec_for(process_id)
+        pins = state.get(CALLED_PINS) or {}
+        graph = resolve_calls(compiled, process_id, called, pins)
+        workflow = load_state(state, spec, graph.subprocess_specs, SafeScriptEngine(decisions))
+        return cls(workflow, compiled.process(process_id), graph, pins)
 
     # -- reading -----------------------------------------------------------------------------
 
     def state(self) -> dict[str, Any]:
-        return dump_state(self._wf)
+        dct = dump_state(self._wf)
+        for sub in self._wf.subprocesses.values():
+            definition = self._graph.resolved.get(sub.spec.name)
+            if definition is not None:
+                self._pins.setdefault(sub.spec.name, definition)
+        if self._pins:
+            dct[CALLED_PINS] = dict(self._pins)
+        return dct
 
     @property
     def is_completed(self) -> bool:
@@ -145,21 +191,69 @@ class Run:
         live = self._wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING)
         merged: dict[str, Any] = {}
         for task in sorted(live, key=lambda t: t.last_state_change):
+            if self._graph.models and self._called_owner(task) is not None:
+                continue  # a called process's variables are its own, not the instance's
             merged.update(task.data)
         if not merged and self._wf.last_task is not None:
             merged.update(self._wf.last_task.data)
         return merged
 
     def user_tasks(self) -> list[UserTaskView]:
+        views = []
+        for t in self._wf.get_tasks(state=TaskState.READY, manual=True):
+            owner = self._called_owner(t)
+            views.append(
+                UserTaskView(
+                    str(t.id),
+                    t.task_spec.bpmn_id,
+                    t.task_spec.bpmn_name,
+                    dict(t.data),
+                    owner[0].id if owner else None,
+                    owner[1] if owner else None,
+                )
+            )
+        return views
+
+    def element(self, task_id: str) -> ElementInfo:
+        """The model element an engine task runs, in the caller's or a called process."""
+        info = self._element_of(self._task(task_id))
+        if info is None:
+            raise NotFoundError(f"task {task_id} is not a model element")
+        return info
+
+    def variables_for(self, task_id: str) -> dict[str, Any]:
+        """The variables one task sees: the instance's plus its locals (element variable,
+        input parameters); inside a called process, only that process's variables."""
+        task = self._task(task_id)
+        if self._graph.models and self._called_owner(task) is not None:
+            return dict(task.data)
+        return {**self.variables, **task.data}
+
+    def blocked_calls(self) -> list[BlockedCallView]:
         return [
-            UserTaskView(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name, dict(t.data))
-            for t in self._wf.get_tasks(state=TaskState.READY, manual=True)
+            BlockedCallView(str(t.id), t.task_spec.bpmn_id or "", t.internal_data[MISSING])
+            for t in self._wf.get_tasks(state=TaskState.STARTED)
+            if isinstance(t.task_spec, CamundaCallActivity) and MISSING in t.internal_data
         ]
+
+    def retry_blocked_calls(self) -> None:
+        """Start the called process of every blocked call activity that can start now."""
+        for view in self.blocked_calls():
+            task = self._task(view.id)
+            self._guarded(lambda task=task: task.task_spec.start_workflow(task))
+        self._step()
+
+    @property
+    def has_timers(self) -> bool:
+        models = [self.model, *(m for m, _ in self._graph.models.values())]
+        return any(m.timer_elements for m in models)
 
     def service_tasks(self) -> list[ServiceTaskView]:
         views = []
         for task in self._wf.get_tasks(state=TaskState.STARTED):
-            info = self.model.elements.get(task.task_spec.bpmn_id or "")
+            if is_loop(task.task_spec):
+                continue  # a multi-instance body waits for its instances; it runs nothing
+            info = self._element_of(task)
             if info is None or (info.handler is None and info.external_topic is None):
                 continue
             views.append(ServiceTaskView(str(task.id), info.id, info.handler, info.external_topic))
@@ -176,9 +270,7 @@ class Run:
 
     def active_element_ids(self) -> list[str]:
         live = self._wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING)
-        return sorted(
-            {t.task_spec.bpmn_id for t in live if t.task_spec.bpmn_id in self.model.elements}
-        )
+        return sorted({t.task_spec.bpmn_id for t in live if self._element_of(t) is not None})
 
     # -- acting ------------------------------------------------------------------------------
 
@@ -287,10 +379,24 @@ class Run:
         # The engine also reports tasks that only started (service tasks wait in STARTED).
         if task.state != TaskState.COMPLETED:
             return
-        spec = task.task_spec
-        info = self.model.elements.get(spec.bpmn_id or "")
+        info = self._element_of(task)
         if info is not None:
             self.completed.append(ActivityRecord(str(task.id), info.id, info.kind, info.name))
+
+    def _called_owner(self, task: Any) -> tuple[ProcessModel, str | None] | None:
+        """(model, definition id) of the called process a task runs in; None: the caller's."""
+        workflow = task.workflow
+        while workflow.parent_task_id is not None:
+            parent = self._wf.get_task_from_id(workflow.parent_task_id)
+            if isinstance(parent.task_spec, CamundaCallActivity):
+                return self._graph.models.get(workflow.spec.name)
+            workflow = parent.workflow  # an embedded subprocess belongs to its parent's model
+        return None
+
+    def _element_of(self, task: Any) -> ElementInfo | None:
+        owner = self._called_owner(task)
+        model = owner[0] if owner else self.model
+        return model.elements.get(task.task_spec.bpmn_id or "")
 
     def _step(self) -> None:
         self._guarded(lambda: self._wf.do_engine_steps(did_complete_task=self._record))
