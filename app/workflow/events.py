@@ -90,7 +90,8 @@ def _definitions(task: Any) -> Iterator[Any]:
 
 def catches_messages(workflow: Any) -> bool:
     """Whether any element of the instance's process (or its subprocesses) waits for messages."""
-    specs = [workflow.spec, *workflow.subprocess_specs.values()]
+    # A called process that is not deployed yet has no spec (its call raised an incident).
+    specs = [s for s in (workflow.spec, *workflow.subprocess_specs.values()) if s is not None]
     return any(
         isinstance(definition, MessageEventDefinition)
         for spec in specs
