@@ -33,7 +33,7 @@ def draw(session: Session, actor: Actor, customer_id: str, data: Mapping[str, An
     contract_no = fields.text("contract_no", max_len=64)
     amount = fields.amount("amount")
     balance = fields.amount("balance", required=False, allow_zero=True)
-    currency = fields.currency(default=None)
+    currency = fields.currency(default=None) if data.get("currency") is not None else None
     start = fields.day("start_date")
     maturity = fields.day("maturity_date")
     days_overdue = fields.whole("days_overdue", low=0, high=MAX_DAYS_OVERDUE, default=0)
@@ -54,7 +54,7 @@ def draw(session: Session, actor: Actor, customer_id: str, data: Mapping[str, An
     if start and maturity and maturity <= start:
         fields.fail("maturity_date", "must be after start_date")
     if facility is not None:
-        if currency != "XXX" and currency != facility.currency:
+        if currency not in (None, "XXX", facility.currency):
             fields.fail("currency", f"must be the facility's currency {facility.currency}")
         if start and facility.start_date and start < facility.start_date:
             fields.fail("start_date", f"is before the facility starts ({facility.start_date})")

@@ -166,4 +166,4 @@ def positions_of(session: Session, customer_id: str) -> list[tuple[Position, Per
         .where(Position.customer_id == customer_id)
         .order_by(Position.role, Person.name)
     )
-    return [(position, person) for position, person in rows.tuples()]
+    return [(position, person) for position, person in rows]

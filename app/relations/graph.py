@@ -41,7 +41,7 @@ def direct(session: Session, customer_id: str) -> dict[str, Any]:
         .outerjoin(Person, Person.id == Ownership.holder_person_id)
         .where(or_(Ownership.held_id == customer_id, Ownership.holder_customer_id == customer_id))
         .order_by(Ownership.percentage.desc(), Ownership.id)
-    ).tuples()
+    )
     result: dict[str, Any] = {
         "shareholders": [],
         "holdings": [],
@@ -82,7 +82,7 @@ def direct(session: Session, customer_id: str) -> dict[str, Any]:
             )
         )
         .order_by(Guarantee.created_at, Guarantee.id)
-    ).tuples()
+    )
     for (
         gid,
         amount,

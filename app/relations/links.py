@@ -232,4 +232,4 @@ def members_of(session: Session, group_id: str) -> list[tuple[str, str]]:
         .where(GroupMember.group_id == group_id)
         .order_by(Customer.name, Customer.id)
     )
-    return [(cid, name) for cid, name in rows.tuples()]
+    return [(cid, name) for cid, name in rows]

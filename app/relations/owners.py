@@ -73,7 +73,7 @@ def effective_holdings(
     holdings: dict[str, tuple[Decimal, int]] = {}
     controllers: set[str] = set()
     rows = session.execute(_WALK, {"customer_id": customer_id, "max_depth": MAX_DEPTH})
-    for node, basis, share, chains in rows.tuples():
+    for node, basis, share, chains in rows:
         if basis == "ownership":
             percent = (Decimal(str(share)) * 100).quantize(Decimal("0.0001"))
             holdings[str(node)] = (percent, int(chains))
@@ -108,7 +108,7 @@ def _senior_managers(session: Session, customer_id: str) -> list[BeneficialOwner
         select(Position.person_id, Position.role).where(
             Position.customer_id == customer_id, Position.role.in_(FALLBACK_ROLES)
         )
-    ).tuples()
+    )
     by_role: dict[str, list[str]] = {}
     for person_id, role in rows:
         by_role.setdefault(role, []).append(person_id)
