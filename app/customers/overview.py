@@ -45,6 +45,7 @@ def overview(
         customer.id,
         reason=reveal_reason,
         known={person.id: person for _, person in positions},
+        positions=[(p.person_id, p.role) for p, _ in positions],
     )
     facility_rows = facilities.of_customer(session, customer.id)
     loan_rows = loans.of_customer(session, customer.id)

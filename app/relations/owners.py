@@ -82,8 +82,13 @@ def effective_holdings(
     return holdings, controllers
 
 
-def beneficial_owners(session: Session, customer_id: str) -> list[BeneficialOwner]:
-    """The company's beneficial owners, largest holding first; the fallback when none."""
+def beneficial_owners(
+    session: Session, customer_id: str, positions: list[tuple[str, str]] | None = None
+) -> list[BeneficialOwner]:
+    """The company's beneficial owners, largest holding first; the fallback when none.
+
+    `positions` ((person id, role) of the company, when the caller has them) saves a query.
+    """
     holdings, controllers = effective_holdings(session, customer_id)
     owners: list[BeneficialOwner] = []
     for person_id in sorted(set(holdings) | controllers):
@@ -100,15 +105,19 @@ def beneficial_owners(session: Session, customer_id: str) -> list[BeneficialOwne
             owners.append(BeneficialOwner(person_id, bases, share, chains))
     if owners:
         return sorted(owners, key=lambda o: (-o.share, o.person_id))
-    return _senior_managers(session, customer_id)
+    if positions is None:
+        positions = [
+            (person_id, role)
+            for person_id, role in session.execute(
+                select(Position.person_id, Position.role).where(
+                    Position.customer_id == customer_id, Position.role.in_(FALLBACK_ROLES)
+                )
+            )
+        ]
+    return _senior_managers(positions)
 
 
-def _senior_managers(session: Session, customer_id: str) -> list[BeneficialOwner]:
-    rows = session.execute(
-        select(Position.person_id, Position.role).where(
-            Position.customer_id == customer_id, Position.role.in_(FALLBACK_ROLES)
-        )
-    )
+def _senior_managers(rows: list[tuple[str, str]]) -> list[BeneficialOwner]:
     by_role: dict[str, list[str]] = {}
     for person_id, role in rows:
         by_role.setdefault(role, []).append(person_id)

@@ -44,13 +44,15 @@ def beneficial_owners(
     *,
     reason: str | None = None,
     known: Mapping[str, Person] | None = None,
+    positions: list[tuple[str, str]] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     """The owners with their persons as the reader may see them, and every person view made.
 
     `known` persons (already loaded, e.g. the customer's executives) are not read again and
-    are presented with the owners, so one unmask log entry covers each person once.
+    are presented with the owners, so one unmask log entry covers each person once;
+    `positions` ((person id, role), when loaded) spare the fallback's query.
     """
-    rows = owners.beneficial_owners(session, customer_id)
+    rows = owners.beneficial_owners(session, customer_id, positions)
     persons = dict(known or {})
     missing = {o.person_id for o in rows} - persons.keys()
     if missing:

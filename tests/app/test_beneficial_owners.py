@@ -1,4 +1,4 @@
-"""Beneficial owners computed from the ownership graph: chains, diamonds, cycles, control, fallback."""
+"""Beneficial owners from the ownership graph: chains, diamonds, cycles, control, fallback."""
 
 from __future__ import annotations
 
