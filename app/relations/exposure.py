@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
 # Each edge direction is its own branch so every branch can use an index on its `a` column.
@@ -46,20 +46,37 @@ WITH RECURSIVE reach(node) AS (
     SELECT CAST(link.b AS VARCHAR(36)) FROM reach JOIN ({_LINKS}) link ON link.a = reach.node
 )
 """  # noqa: S608
+# PostgreSQL does not push the join into a UNION ALL inside a recursive term: each edge kind
+# is looked up by index from the node in a LATERAL subquery instead (SQLite has no LATERAL).
+REACH_PG = """
+WITH RECURSIVE reach(node) AS (
+    SELECT CAST(:customer_id AS VARCHAR(36))
+    UNION
+    SELECT CAST(link.b AS VARCHAR(36)) FROM reach CROSS JOIN LATERAL (
+        SELECT o.held_id AS b FROM ownership o
+         WHERE o.holder_customer_id = reach.node AND (o.kind = 'control' OR o.percentage > 50)
+        UNION ALL
+        SELECT o.held_id FROM ownership o
+         WHERE o.holder_person_id = reach.node AND (o.kind = 'control' OR o.percentage > 50)
+        UNION ALL
+        SELECT COALESCE(o.holder_customer_id, o.holder_person_id) FROM ownership o
+         WHERE o.held_id = reach.node AND (o.kind = 'control' OR o.percentage > 50)
+        UNION ALL
+        SELECT m.group_id FROM customer_group_member m WHERE m.customer_id = reach.node
+        UNION ALL
+        SELECT m.customer_id FROM customer_group_member m WHERE m.group_id = reach.node
+    ) link
+)
+"""
 
-_MEMBERS = text(
-    REACH
-    + """
+_MEMBERS_TAIL = """
 SELECT c.id, c.name, COUNT(*) OVER () AS total
   FROM reach JOIN customer c ON c.id = reach.node
  ORDER BY c.name, c.id
  LIMIT :limit
 """
-)
 
-_EXPOSURE = text(
-    REACH  # noqa: S608
-    + """
+_EXPOSURE_TAIL = """
 SELECT currency, SUM(facility_amount), SUM(loan_balance), SUM(undrawn), COUNT(DISTINCT cid)
   FROM (
     SELECT currency, amount AS facility_amount, 0 AS loan_balance,
@@ -77,7 +94,16 @@ SELECT currency, SUM(facility_amount), SUM(loan_balance), SUM(undrawn), COUNT(DI
  GROUP BY currency
  ORDER BY currency
 """
-)
+_QUERIES = {
+    (dialect, name): text(reach + tail)
+    for dialect, reach in (("postgresql", REACH_PG), ("other", REACH))
+    for name, tail in (("members", _MEMBERS_TAIL), ("exposure", _EXPOSURE_TAIL))
+}
+
+
+def _query(session: Session, name: str) -> TextClause:
+    dialect = session.get_bind().dialect.name
+    return _QUERIES[(dialect if dialect == "postgresql" else "other", name)]
 
 
 @dataclass(frozen=True)
@@ -100,14 +126,16 @@ def members(
     session: Session, customer_id: str, limit: int = 100
 ) -> tuple[list[tuple[str, str]], int]:
     """(id, name) of the customers in the group, first `limit` by name, and how many in all."""
-    rows = session.execute(_MEMBERS, {"customer_id": customer_id, "limit": limit}).all()
+    rows = session.execute(
+        _query(session, "members"), {"customer_id": customer_id, "limit": limit}
+    ).all()
     total = int(rows[0][2]) if rows else 0
     return [(str(r[0]), str(r[1])) for r in rows], total
 
 
 def exposure(session: Session, customer_id: str) -> list[Exposure]:
     """The group's facilities and loans summed per currency, each company once."""
-    rows = session.execute(_EXPOSURE, {"customer_id": customer_id}).all()
+    rows = session.execute(_query(session, "exposure"), {"customer_id": customer_id}).all()
     return [
         Exposure(
             currency=str(r[0]),

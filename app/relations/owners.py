@@ -32,7 +32,7 @@ WITH RECURSIVE chain(node, is_person, share, path, depth) AS (
     UNION ALL
     SELECT CAST(COALESCE(o.holder_customer_id, o.holder_person_id) AS VARCHAR(36)),
            CASE WHEN o.holder_person_id IS NULL THEN 0 ELSE 1 END,
-           CAST(chain.share * o.percentage / 100 AS NUMERIC),
+           CAST(chain.share * o.percentage / 100.0 AS NUMERIC),
            CAST(chain.path || COALESCE(o.holder_customer_id, o.holder_person_id) || ','
                 AS VARCHAR(1000)),
            chain.depth + 1
