@@ -43,6 +43,14 @@ class Settings:
     # HMAC-SHA256 key for signing webhook bodies (X-Corpflow-Signature: sha256=<hex>).
     webhook_secret: str | None = None
     webhook_timeout_seconds: float = 10.0
+    # "production" refuses to start without the personal-data keys; "development" falls back
+    # to the published development keys (app/people/cipher.py), fit only for test data.
+    # From the environment: "development" on SQLite (embedded), "production" otherwise.
+    environment: str = "development"
+    # AES-256-GCM key for personal data at rest (ID and phone numbers): base64 of 32 bytes.
+    data_key: str | None = None
+    # HMAC-SHA256 key for the exact-match lookup hashes of personal data: base64, >= 32 bytes.
+    lookup_key: str | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -52,8 +60,10 @@ class Settings:
             return env.get(f"CORPFLOW_{name}") or None
 
         redis_url = get("REDIS_URL")
+        database_url = get("DATABASE_URL") or cls.database_url
+        embedded = database_url.startswith("sqlite")
         return cls(
-            database_url=get("DATABASE_URL") or cls.database_url,
+            database_url=database_url,
             redis_url=redis_url,
             job_mode=get("JOB_MODE") or ("rq" if redis_url else "thread"),
             deploy_on_startup=_bool(get("DEPLOY_ON_STARTUP"), True),
@@ -71,4 +81,11 @@ class Settings:
             smtp_port=int(get("SMTP_PORT") or cls.smtp_port),
             smtp_from=get("SMTP_FROM") or cls.smtp_from,
             webhook_secret=get("WEBHOOK_SECRET"),
+            environment=get("ENVIRONMENT") or ("development" if embedded else "production"),
+            data_key=get("DATA_KEY"),
+            lookup_key=get("LOOKUP_KEY"),
         )
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed: the process refuses to start and says which."""

@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.context import current
-from app.customers.customers import FacilityStore
 from app.db import transaction, utcnow
 from app.errors import DomainError
 from app.instances import start_timers, stepping, timers
 from app.instances.models import ProcessInstance, ServiceJob
+from app.lending.facilities import FacilityStore
 from app.notifications.delivery import send_notification, sweep_notifications
 from app.tasks.sla import OutboxStore, SlaTaskStore
 from app.workflow.runtime import Run

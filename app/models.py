@@ -6,7 +6,11 @@ from app.external_tasks import models as external_tasks_models
 from app.identity import models as identity_models
 from app.instances import models as instances_models
 from app.messages import models as messages_models
+from app.lending import models as lending_models
 from app.notifications import models as notifications_models
+from app.people import models as people_models
+from app.relations import models as relations_models
+from app.servicing import models as servicing_models
 from app.tasks import models as tasks_models
 from app.workdays import models as workdays_models
 
@@ -17,7 +21,11 @@ __all__ = [
     "identity_models",
     "instances_models",
     "messages_models",
+    "lending_models",
     "notifications_models",
+    "people_models",
+    "relations_models",
+    "servicing_models",
     "tasks_models",
     "workdays_models",
 ]

@@ -272,6 +272,8 @@ def env_for_server() -> dict[str, str]:
     env.update(
         CORPFLOW_DATABASE_URL=DATABASE_URL, CORPFLOW_JOB_MODE="thread", CORPFLOW_LOG_LEVEL="WARNING"
     )
+    # Synthetic data only: the published development keys for personal data are enough.
+    env.setdefault("CORPFLOW_ENVIRONMENT", "development")
     return env
 
 

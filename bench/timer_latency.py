@@ -399,6 +399,8 @@ def worker_env() -> dict[str, str]:
         CORPFLOW_DEPLOY_ON_STARTUP="false",
         CORPFLOW_LOG_LEVEL="WARNING",
     )
+    # Synthetic data only: the published development keys for personal data are enough.
+    env.setdefault("CORPFLOW_ENVIRONMENT", "development")
     return env
 
 

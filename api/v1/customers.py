@@ -9,8 +9,8 @@ from flask_smorest import Blueprint
 
 from api.auth import current_actor
 from api.session import db_session
-from api.v1.bodies import page, paged, raw
-from api.v1.schemas import CustomerArgs, CustomerDetail, CustomerIn, CustomerOut
+from api.v1.bodies import page, paged
+from api.v1.schemas import CustomerArgs, CustomerIn, CustomerOut
 from app.customers import customers
 
 blp = Blueprint(
@@ -50,11 +50,7 @@ class CustomerList(MethodView):
 
 @blp.route("/<customer_id>")
 class CustomerItem(MethodView):
-    @blp.response(200, CustomerDetail)
-    def get(self, customer_id: str) -> dict[str, Any]:
-        """A customer with its facilities."""
-        session = db_session()
-        customer = customers.get(session, current_actor(), customer_id)
-        body = raw(customer, CustomerOut)
-        body["facilities"] = customers.facilities_of(session, customer.id)
-        return body
+    @blp.response(200, CustomerOut)
+    def get(self, customer_id: str) -> Any:
+        """A customer (facilities: /customers/{id}/facilities; everything: /customers/{id}/360)."""
+        return customers.get(db_session(), current_actor(), customer_id)

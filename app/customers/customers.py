@@ -1,11 +1,9 @@
-"""Use cases on customers (create, get, list) and the facility store handlers write to."""
+"""Use cases on customers (create, get, list)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.customers import uscc
-from app.customers.models import Customer, Facility
+from app.customers.models import Customer
 from app.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from app.identity.actor import Actor
 
@@ -87,16 +85,6 @@ def list_customers(
     return list(rows), total
 
 
-def facilities_of(session: Session, customer_id: str) -> list[Facility]:
-    return list(
-        session.scalars(
-            select(Facility)
-            .where(Facility.customer_id == customer_id)
-            .order_by(Facility.created_at)
-        )
-    )
-
-
 def summary(session: Session, customer_id: str | None) -> dict[str, Any] | None:
     if not customer_id:
         return None
@@ -111,45 +99,3 @@ def summary(session: Session, customer_id: str | None) -> dict[str, Any] | None:
         "risk_rating": customer.risk_rating,
         "rm_id": customer.rm_id,
     }
-
-
-@dataclass
-class FacilityStore:
-    """The handlers' door to facilities, bound to the job's session (same transaction)."""
-
-    session: Session
-    instance_id: str
-
-    def create_facility(
-        self,
-        *,
-        idempotency_key: str,
-        customer_id: str,
-        product: str,
-        amount: Decimal,
-        currency: str,
-        term_months: int,
-        guarantee_type: str,
-        approver_group: str | None,
-    ) -> str:
-        existing = self.session.scalars(
-            select(Facility).where(Facility.source_key == idempotency_key)
-        ).first()
-        if existing is not None:
-            return existing.id
-        if self.session.get(Customer, customer_id) is None:
-            raise NotFoundError(f"customer {customer_id} not found")
-        facility = Facility(
-            id=str(uuid.uuid4()),
-            customer_id=customer_id,
-            source_key=idempotency_key,
-            product=product,
-            amount=amount,
-            currency=currency,
-            term_months=term_months,
-            guarantee_type=guarantee_type,
-            approver_group=approver_group,
-        )
-        self.session.add(facility)
-        self.session.flush()
-        return facility.id

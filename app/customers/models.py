@@ -1,11 +1,10 @@
-"""Corporate customers and the facilities granted to them."""
+"""Corporate customers (facilities live in app.lending)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
@@ -25,21 +24,4 @@ class Customer(Base):
     rm_id: Mapped[str | None] = mapped_column(String(64), index=True)
     version: Mapped[int] = mapped_column(default=1)
     created_by: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class Facility(Base):
-    __tablename__ = "facility"
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"), index=True)
-    # One facility per approved application: the service task's idempotency key.
-    source_key: Mapped[str | None] = mapped_column(String(120), unique=True)
-    product: Mapped[str] = mapped_column(String(40))
-    amount: Mapped[Decimal] = mapped_column(Numeric(18, 2))
-    currency: Mapped[str] = mapped_column(String(3))
-    term_months: Mapped[int]
-    guarantee_type: Mapped[str] = mapped_column(String(20))
-    approver_group: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

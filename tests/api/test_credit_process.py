@@ -38,9 +38,14 @@ def test_credit_application_approved_creates_facility(
     assert final["status"] == "completed"
     assert final["end_element"] == "credit_approved"
     assert final["variables"]["facility_id"]
-    detail = client.get(f"/api/v1/customers/{customer['id']}", headers=STAFF["rm"]).get_json()
-    assert [f["id"] for f in detail["facilities"]] == [final["variables"]["facility_id"]]
-    assert detail["facilities"][0]["amount"] == "5000000.00"
+    facilities = client.get(
+        f"/api/v1/customers/{customer['id']}/facilities", headers=STAFF["rm"]
+    ).get_json()
+    assert [f["id"] for f in facilities] == [final["variables"]["facility_id"]]
+    assert facilities[0]["amount"] == "5000000.00"
+    assert facilities[0]["term_months"] == 12
+    assert facilities[0]["maturity_date"] > facilities[0]["start_date"]
+    assert facilities[0]["loans"] == []
 
 
 def test_credit_application_rejected_keeps_reason(client: FlaskClient, credit_models: Any) -> None:
@@ -55,8 +60,10 @@ def test_credit_application_rejected_keeps_reason(client: FlaskClient, credit_mo
     final = instance(client, app["id"])
     assert final["end_element"] == "credit_rejected"
     assert final["variables"]["rejection_reason"] == "现金流不足"
-    detail = client.get(f"/api/v1/customers/{customer['id']}", headers=STAFF["rm"]).get_json()
-    assert detail["facilities"] == []
+    facilities = client.get(
+        f"/api/v1/customers/{customer['id']}/facilities", headers=STAFF["rm"]
+    ).get_json()
+    assert facilities == []
 
 
 def test_credit_application_return_loop_goes_back_to_review(

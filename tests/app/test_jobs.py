@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import jobs
-from app.customers.models import Facility
 from app.db import utcnow
 from app.identity.actor import Actor
 from app.instances.models import ProcessInstance, ServiceJob
+from app.lending.models import Facility
 from app.queue import _PENDING
 from app.tasks import actions
 from tests.factories import do_task, make_application, make_customer, open_task

@@ -43,6 +43,7 @@ class Workers:
             "CORPFLOW_LOG_LEVEL": "WARNING",
             "CORPFLOW_TIMER_RESEND_SECONDS": str(RESEND_SECONDS),
             "CORPFLOW_DISPATCH_INTERVAL_SECONDS": "0.1",
+            "CORPFLOW_ENVIRONMENT": "development",
         }
         self.procs: list[subprocess.Popen[bytes]] = []
 

@@ -1,0 +1,1 @@
+"""Natural persons around customers: legal representatives, executives, shareholders."""

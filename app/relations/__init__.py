@@ -1,0 +1,1 @@
+"""Relationships between customers and persons: ownership, control, guarantees, groups."""

@@ -1,0 +1,1 @@
+"""Servicing a customer: interactions, complaints and early-warning risk signals."""
