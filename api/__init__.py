@@ -19,11 +19,13 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from api import calendar_cli, cli, engine_rest, errors, health, session
     from api.v1 import (
         calendar,
+        custom_fields,
         customers,
         deployments,
         incidents,
         instances,
         notifications,
+        org,
         tasks,
         timers,
         tokens,
@@ -66,6 +68,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         instances.blp,
         tasks.blp,
         customers.blp,
+        custom_fields.blp,
+        org.blp,
         calendar.blp,
         notifications.blp,
         timers.blp,

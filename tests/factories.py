@@ -92,15 +92,27 @@ def instance(client: FlaskClient, instance_id: str, who: str = "admin") -> dict[
 
 
 def make_user(
-    sessions: sessionmaker[Session], user_id: str, groups: tuple[str, ...]
+    sessions: sessionmaker[Session],
+    user_id: str,
+    groups: tuple[str, ...],
+    *,
+    unit: str | None = "HO",
+    role: str = "staff",
 ) -> dict[str, str]:
-    """Create a user once (identity tables survive between tests); return Basic headers."""
+    """Create a user once (identity tables survive between tests); return Basic headers.
+
+    The user sits in `unit` with `role` (head-office staff by default, who see every
+    customer); `unit=None` leaves them unplaced (they see only customers they own).
+    """
     from app.identity.actor import SYSTEM
     from app.identity.models import User
     from app.identity.users import create_user
+    from app.org.units import place
 
     with sessions() as session:
         if session.get(User, user_id) is None:
             create_user(session, SYSTEM, user_id, "password-123", user_id, groups)
+            if unit is not None:
+                place(session, SYSTEM, user_id, unit, role)
             session.commit()
     return basic(user_id, "password-123")
