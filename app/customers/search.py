@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from app.customers import custom_fields, scope, uscc
@@ -154,7 +155,7 @@ def _typed(found: CustomField, raw: str) -> Any:
 def _clause(found: CustomField, op: str, value: Any, postgres: bool) -> ColumnElement[bool]:
     if op == "eq" and postgres:
         # JSONB containment: served by the GIN (jsonb_path_ops) index on customer.custom.
-        return Customer.custom.contains({found.key: value})
+        return type_coerce(Customer.custom, JSONB).contains({found.key: value})  # type: ignore[no-any-return]
     element = Customer.custom[found.key]
     typed: Any
     if found.type in ("number",):
