@@ -113,15 +113,16 @@ def _load(
         query = query.with_for_update().execution_options(populate_existing=True)
     customers = list(session.scalars(query))
     rms = {str(r["rm_id"]) for r in batch if r.get("rm_id")}
+    # Held in the plan so the identity map keeps them: per-record lookups cost no queries.
+    preloaded: list[Any] = list(session.scalars(select(OrgUnit)))
     if rms:
-        # Into the identity map, so per-record lookups cost no queries.
-        list(session.scalars(select(User).where(User.id.in_(rms))))
-        list(session.scalars(select(OrgPlacement).where(OrgPlacement.user_id.in_(rms))))
-    list(session.scalars(select(OrgUnit)))
+        preloaded += session.scalars(select(User).where(User.id.in_(rms)))
+        preloaded += session.scalars(select(OrgPlacement).where(OrgPlacement.user_id.in_(rms)))
     return {
         "links": links,
         "by_id": {c.id: c for c in customers},
         "by_uscc": {c.uscc: c for c in customers},
+        "preloaded": preloaded,
     }
 
 

@@ -78,10 +78,8 @@ def subtree_ids(session: Session, unit: OrgUnit) -> list[str]:
 
 def branch_of(session: Session, unit: OrgUnit) -> OrgUnit | None:
     """The nearest branch or sub-branch at or above `unit`."""
-    ids = [part for part in unit.path.split("/") if part]
-    rows = {u.id: u for u in session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids)))}
-    for unit_id in reversed(ids):
-        found = rows.get(unit_id)
+    for unit_id in reversed([part for part in unit.path.split("/") if part]):
+        found = session.get(OrgUnit, unit_id)  # a handful of primary keys, usually cached
         if found is not None and found.kind in BRANCH_KINDS:
             return found
     return None
