@@ -29,7 +29,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 from sqlalchemy import insert, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

@@ -72,7 +72,8 @@ def record(
         for c in changes
     ]
     if rows:
-        session.execute(insert(CustomerChange), rows)
+        # Core, not the ORM's bulk path: one multi-row INSERT per few hundred rows.
+        session.execute(insert(CustomerChange.__table__), rows)  # type: ignore[arg-type]
     return len(rows)
 
 

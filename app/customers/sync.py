@@ -113,16 +113,22 @@ def _load(
         query = query.with_for_update().execution_options(populate_existing=True)
     customers = list(session.scalars(query))
     rms = {str(r["rm_id"]) for r in batch if r.get("rm_id")}
-    # Held in the plan so the identity map keeps them: per-record lookups cost no queries.
-    preloaded: list[Any] = list(session.scalars(select(OrgUnit)))
-    if rms:
-        preloaded += session.scalars(select(User).where(User.id.in_(rms)))
-        preloaded += session.scalars(select(OrgPlacement).where(OrgPlacement.user_id.in_(rms)))
+    # Per-record lookups of RMs and units then cost no queries.
+    org = assignments.OrgLookup(
+        session,
+        list(session.scalars(select(User).where(User.id.in_(rms)))),
+        list(session.scalars(select(OrgPlacement).where(OrgPlacement.user_id.in_(rms)))),
+        list(session.scalars(select(OrgUnit))),
+    )
+    for missing in rms - set(org.users):
+        org.users[missing] = None
+    for unplaced in rms - set(org.placements):
+        org.placements[unplaced] = None
     return {
         "links": links,
         "by_id": {c.id: c for c in customers},
         "by_uscc": {c.uscc: c for c in customers},
-        "preloaded": preloaded,
+        "org": org,
     }
 
 
@@ -164,7 +170,7 @@ def _plan(
     custom, custom_errors = custom_fields.check_values(
         fields, None, record.get("custom"), current.custom if current else None
     )
-    org, org_errors = assignments.resolve(session, record, current, None)
+    org, org_errors = assignments.resolve(session, record, current, None, known["org"])
     result.warnings = checked.warnings
     errors = {**checked.errors, **custom_errors, **org_errors}
     if errors:
