@@ -13,8 +13,8 @@ from app import jobs
 from app.customers.models import Facility
 from app.db import utcnow
 from app.identity.actor import Actor
-from app.org.units import scope_of
 from app.instances.models import ProcessInstance, ServiceJob
+from app.org.units import scope_of
 from app.queue import _PENDING
 from app.tasks import actions
 from tests.factories import do_task, make_application, make_customer, open_task
