@@ -19,12 +19,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from api import calendar_cli, cli, engine_rest, errors, health, session
     from api.v1 import (
         calendar,
+        custom_fields,
         customers,
         deployments,
         incidents,
         instances,
         lending,
         notifications,
+        org,
         overview,
         people,
         relations,
@@ -76,6 +78,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         people.blp,
         servicing.blp,
         overview.blp,
+        custom_fields.blp,
+        org.blp,
         calendar.blp,
         notifications.blp,
         timers.blp,

@@ -11,6 +11,7 @@ from app.db import Base, transaction
 from app.deployments.deploy import deploy_directories
 from app.identity.actor import SYSTEM
 from app.identity.users import seed_demo_staff
+from app.org.demo import DEMO_PLACEMENTS, DEMO_UNITS
 from app.workdays.store import load_shipped_years, refresh_calendar
 
 
@@ -52,9 +53,14 @@ def register(app: Flask) -> None:
             refresh_calendar(session, services.settings.timezone)
         if years:
             click.echo(f"Official working-day calendar loaded for {', '.join(map(str, years))}")
-        click.echo("Demo staff (user / password / groups):")
+        click.echo("Demo org tree (unit / kind / name):")
+        for unit_id, kind, name, _parent in DEMO_UNITS:
+            click.echo(f"  {unit_id:15} {kind:12} {name}")
+        click.echo("Demo staff (user / password / groups / unit, role):")
         for user_id, display, groups, password in staff:
-            click.echo(f"  {user_id:15} {password:16} {', '.join(groups):40} {display}")
+            unit, role = DEMO_PLACEMENTS.get(user_id, ("-", "-"))
+            place = f"{unit}, {role}" if unit != "-" else "-"
+            click.echo(f"  {user_id:15} {password:16} {', '.join(groups):30} {place:20} {display}")
 
     @app.cli.command("init-db")
     def init_db_command() -> None:

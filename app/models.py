@@ -5,9 +5,10 @@ from app.deployments import models as deployments_models
 from app.external_tasks import models as external_tasks_models
 from app.identity import models as identity_models
 from app.instances import models as instances_models
-from app.messages import models as messages_models
 from app.lending import models as lending_models
+from app.messages import models as messages_models
 from app.notifications import models as notifications_models
+from app.org import models as org_models
 from app.people import models as people_models
 from app.relations import models as relations_models
 from app.servicing import models as servicing_models
@@ -20,9 +21,10 @@ __all__ = [
     "external_tasks_models",
     "identity_models",
     "instances_models",
-    "messages_models",
     "lending_models",
+    "messages_models",
     "notifications_models",
+    "org_models",
     "people_models",
     "relations_models",
     "servicing_models",

@@ -26,7 +26,8 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PG_TEST_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/corpflow_test"
 REDIS_URL = os.environ.get("CORPFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-IDENTITY_TABLES = {"app_user", "app_group", "membership"}
+# Staff and the org tree they sit in survive between tests (seeded once per session).
+IDENTITY_TABLES = {"app_user", "app_group", "membership", "org_unit", "org_placement"}
 # smtp, webhook and outbox_settings fixtures: real servers on 127.0.0.1.
 pytest_plugins = ["tests.sinks"]
 
@@ -148,6 +149,10 @@ STAFF = {
     "committee": basic("committee_sun", "committee-pass"),
     "designer": basic("designer_zhou", "designer-pass"),
     "admin": basic("admin", "admin-pass"),
+    "rm_wu": basic("rm_wu", "rm-pass"),
+    "rm_ma": basic("rm_ma", "rm-pass"),
+    "lead": basic("lead_zhang", "lead-pass"),
+    "ecif": basic("ecif", "ecif-pass"),
 }
 
 

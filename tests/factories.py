@@ -14,15 +14,24 @@ from tests.conftest import STAFF, basic
 _serial = itertools.count(1)
 
 
+def org_check_char(body: str) -> str:
+    """The GB 11714 check character of an 8-character organisation code body."""
+    total = sum(int(c, 36) * w for c, w in zip(body, (3, 7, 9, 10, 5, 8, 4, 2), strict=True))
+    return {10: "X", 11: "0"}.get(11 - total % 11, str(11 - total % 11))
+
+
 def make_uscc(region: str = "310115") -> str:
-    first17 = f"91{region}{next(_serial):08d}0"
+    """A fresh USCC that passes both the GB 32100 and the GB 11714 checks."""
+    body = f"{next(_serial):08d}"
+    first17 = f"91{region}{body}{org_check_char(body)}"
     return first17 + check_char(first17)
 
 
-def make_customer(client: FlaskClient, name: str = "上海示例科技有限公司") -> dict[str, Any]:
-    response = client.post(
-        "/api/v1/customers", json={"uscc": make_uscc(), "name": name}, headers=STAFF["rm"]
-    )
+def make_customer(
+    client: FlaskClient, name: str = "上海示例科技有限公司", who: str = "rm", **fields: Any
+) -> dict[str, Any]:
+    body = {"uscc": make_uscc(), "name": name, **fields}
+    response = client.post("/api/v1/customers", json=body, headers=STAFF[who])
     assert response.status_code == 201, response.get_json()
     return dict(response.get_json())
 
@@ -92,15 +101,27 @@ def instance(client: FlaskClient, instance_id: str, who: str = "admin") -> dict[
 
 
 def make_user(
-    sessions: sessionmaker[Session], user_id: str, groups: tuple[str, ...]
+    sessions: sessionmaker[Session],
+    user_id: str,
+    groups: tuple[str, ...],
+    *,
+    unit: str | None = "HO",
+    role: str = "staff",
 ) -> dict[str, str]:
-    """Create a user once (identity tables survive between tests); return Basic headers."""
+    """Create a user once (identity tables survive between tests); return Basic headers.
+
+    The user sits in `unit` with `role` (head-office staff by default, who see every
+    customer); `unit=None` leaves them unplaced (they see only customers they own).
+    """
     from app.identity.actor import SYSTEM
     from app.identity.models import User
     from app.identity.users import create_user
+    from app.org.units import place
 
     with sessions() as session:
         if session.get(User, user_id) is None:
             create_user(session, SYSTEM, user_id, "password-123", user_id, groups)
+            if unit is not None:
+                place(session, SYSTEM, user_id, unit, role)
             session.commit()
     return basic(user_id, "password-123")

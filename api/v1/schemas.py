@@ -180,50 +180,6 @@ class CompleteIn(StrictSchema):
     values = fields.Dict(keys=fields.String(), load_default=dict)
 
 
-class CustomerIn(StrictSchema):
-    uscc = fields.String(required=True, validate=validate.Length(1, 32))
-    name = fields.String(required=True, validate=validate.Length(1, 200))
-    legal_representative = fields.String(allow_none=True, validate=validate.Length(max=100))
-    industry_code = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-T]\d{4}$"))
-    rm_id = fields.String(allow_none=True)
-
-
-class CustomerArgs(PageArgs):
-    name = fields.String()
-    uscc = fields.String()
-    rm_id = fields.String()
-
-
-class FacilityOut(Schema):
-    id = fields.String()
-    product = fields.String()
-    amount = fields.Decimal(as_string=True)
-    currency = fields.String()
-    term_months = fields.Integer()
-    guarantee_type = fields.String()
-    approver_group = fields.String(allow_none=True)
-    status = fields.String()
-    created_at = fields.DateTime()
-
-
-class CustomerOut(Schema):
-    id = fields.String()
-    uscc = fields.String()
-    name = fields.String()
-    legal_representative = fields.String(allow_none=True)
-    industry_code = fields.String(allow_none=True)
-    region_code = fields.String()
-    status = fields.String()
-    risk_rating = fields.String(allow_none=True)
-    rm_id = fields.String(allow_none=True)
-    version = fields.Integer()
-    created_at = fields.DateTime()
-
-
-class CustomerDetail(CustomerOut):
-    facilities = fields.List(fields.Nested(FacilityOut))
-
-
 class UserIn(StrictSchema):
     id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.@-]{1,64}$"))
     password = fields.String(required=True, load_only=True, validate=validate.Length(8, 200))

@@ -1,49 +1,96 @@
-"""Use cases on customers (create, get, list)."""
+"""Use cases on customers (create, scoped get, update, profile, search); facilities live in
+app.lending."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.customers import uscc
-from app.customers.models import Customer
+from app.customers import assignments, changes, custom_fields, records, scope, statuses
+from app.customers.models import Customer, CustomerSource
+from app.customers.search import CustomerQuery, search
+from app.db import utcnow
 from app.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from app.identity.actor import Actor
 
-_WRITERS = ("relationship_manager", "admin")
+WRITERS = (
+    "relationship_manager",
+    "relationship_manager_lead",
+    "branch_manager",
+    "risk_officer",
+    "admin",
+)
+__all__ = ["CustomerQuery", "create", "get", "profile", "search", "update"]
 
 
-def create(session: Session, actor: Actor, data: Mapping[str, Any]) -> Customer:
-    if not actor.in_group(*_WRITERS):
+@dataclass
+class Saved:
+    """A customer after a write, the fields that changed and warnings for the caller."""
+
+    customer: Customer
+    changed: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _may_write(actor: Actor) -> None:
+    if not actor.in_group(*WRITERS):
         raise PermissionDeniedError(
-            "only relationship managers and administrators may create customers"
+            "only relationship managers, their leads, branch managers, risk officers and "
+            "administrators may change customers"
         )
-    code = uscc.normalize(str(data.get("uscc", "")))
-    errors: dict[str, str] = {}
-    problems = uscc.problems(code)
-    if problems:
-        errors["uscc"] = "; ".join(problems)
-    name = str(data.get("name", "")).strip()
-    if not name:
-        errors["name"] = "is required"
+
+
+def _may_assign(actor: Actor, rm_id: Any) -> None:
+    if rm_id != actor.user_id and not actor.in_group(*assignments.ASSIGNERS):
+        raise PermissionDeniedError(
+            "only team leads, branch managers and administrators may assign customers to RMs"
+        )
+
+
+def _uscc_taken(session: Session, code: str, other_than: str | None = None) -> None:
+    query = select(Customer.id).where(Customer.uscc == code)
+    if other_than is not None:
+        query = query.where(Customer.id != other_than)
+    if session.scalars(query).first() is not None:
+        raise ConflictError(f"a customer with USCC {code} already exists", code="duplicate_uscc")
+
+
+def create(
+    session: Session, actor: Actor, data: Mapping[str, Any], *, source: str = "api"
+) -> Saved:
+    """Register a customer; the USCC check character is verified, the GB 11714
+    organisation-code check only warns."""
+    _may_write(actor)
+    data = dict(data)
+    if data.get("rm_id") in (None, "") and actor.in_group("relationship_manager"):
+        data["rm_id"] = actor.user_id
+    if data.get("rm_id") not in (None, ""):
+        _may_assign(actor, data["rm_id"])
+    checked = records.check(data, None, initial=statuses.INITIAL)
+    fields = custom_fields.active(session)
+    custom, custom_errors = custom_fields.check_values(fields, actor, data.get("custom"), None)
+    org, org_errors = assignments.resolve(session, data, None, actor)
+    errors = {**checked.errors, **custom_errors, **org_errors}
     if errors:
         raise InvalidInputError("invalid customer", errors=errors)
-    if session.scalars(select(Customer.id).where(Customer.uscc == code)).first():
-        raise ConflictError(f"a customer with USCC {code} already exists", code="duplicate_uscc")
+    _uscc_taken(session, checked.values["uscc"])
+    now = utcnow()
     customer = Customer(
         id=str(uuid.uuid4()),
-        uscc=code,
-        name=name,
-        region_code=code[2:8],
-        legal_representative=data.get("legal_representative"),
-        industry_code=data.get("industry_code"),
-        rm_id=data.get("rm_id") or actor.user_id,
+        **checked.values,
+        **org,
+        custom=custom,
+        version=1,
         created_by=actor.user_id,
+        created_at=now,
+        updated_by=actor.user_id,
+        updated_at=now,
     )
     session.add(customer)
     try:
@@ -51,38 +98,174 @@ def create(session: Session, actor: Actor, data: Mapping[str, Any]) -> Customer:
             session.flush()
     except IntegrityError:
         raise ConflictError(
-            f"a customer with USCC {code} already exists", code="duplicate_uscc"
+            f"a customer with USCC {customer.uscc} already exists", code="duplicate_uscc"
         ) from None
-    return customer
+    if customer.rm_id or customer.team_id or customer.branch_id:
+        assignments.open_assignment(session, customer, actor.user_id, now)
+    changes.record(
+        session,
+        [changes.Change(customer.id, 1, "*", None, snapshot(customer))],
+        source=source,
+        changed_by=actor.user_id,
+        at=now,
+    )
+    session.flush()
+    return Saved(customer, ["*"], checked.warnings)
 
 
-def get(session: Session, actor: Actor, customer_id: str) -> Customer:
-    customer = session.get(Customer, customer_id)
-    if customer is None:
+def get(session: Session, actor: Actor, customer_id: str, *, lock: bool = False) -> Customer:
+    """The customer if it exists and `actor` may see it; NotFoundError otherwise (404 either
+    way, so the existence of other RMs' customers does not leak)."""
+    customer = session.get(Customer, customer_id, with_for_update=lock, populate_existing=lock)
+    if customer is None or not scope.can_see(actor, customer):
         raise NotFoundError(f"customer {customer_id} not found")
     return customer
 
 
-def list_customers(
+def update(
     session: Session,
     actor: Actor,
+    customer_id: str,
+    data: Mapping[str, Any],
     *,
-    name: str | None = None,
-    uscc_code: str | None = None,
-    rm_id: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list[Customer], int]:
-    query = select(Customer)
-    if name:
-        query = query.where(Customer.name.contains(name))
-    if uscc_code:
-        query = query.where(Customer.uscc == uscc.normalize(uscc_code))
-    if rm_id:
-        query = query.where(Customer.rm_id == rm_id)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(Customer.name, Customer.id).limit(limit).offset(offset))
-    return list(rows), total
+    expected_version: int | None = None,
+    source: str = "api",
+) -> Saved:
+    """Change some fields; a stale `expected_version` is a 409 naming what changed since."""
+    _may_write(actor)
+    customer = get(session, actor, customer_id, lock=True)
+    fields = custom_fields.active(session)
+    shown = {k: custom_fields.may_see(f, actor) for k, f in fields.items()}
+    changes.check_version(
+        session, customer.id, customer.version, expected_version, changes.visible_field(shown)
+    )
+    unknown = sorted(set(data) - set(records.BUILT_IN) - set(records.ORG_FIELDS) - {"custom"})
+    if unknown:
+        raise InvalidInputError(
+            "unknown fields", errors={name: "not a customer field" for name in unknown}
+        )
+    checked = records.check(data, customer)
+    custom, custom_errors = custom_fields.check_values(
+        fields, actor, data.get("custom"), customer.custom
+    )
+    org, org_errors = assignments.resolve(session, data, customer, actor)
+    errors = {**checked.errors, **custom_errors, **org_errors}
+    if errors:
+        raise InvalidInputError("invalid customer", errors=errors)
+    diffs = records.diff(customer, {**checked.values, **org})
+    diffs += custom_diff(customer.custom, custom)
+    if any(name in records.ORG_FIELDS for name, _, _ in diffs):
+        _may_assign(actor, None)
+    if "uscc" in checked.values and checked.values["uscc"] != customer.uscc:
+        _uscc_taken(session, checked.values["uscc"], other_than=customer.id)
+    if not diffs:
+        return Saved(customer, [], checked.warnings)
+    apply(session, customer, {**checked.values, **org}, custom, diffs, actor.user_id, source)
+    return Saved(customer, [name for name, _, _ in diffs], checked.warnings)
+
+
+def custom_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+    return [
+        (f"custom.{key}", old.get(key), new.get(key))
+        for key in sorted(set(old) | set(new))
+        if old.get(key) != new.get(key)
+    ]
+
+
+def apply(
+    session: Session,
+    customer: Customer,
+    values: Mapping[str, Any],
+    custom: Mapping[str, Any],
+    diffs: list[tuple[str, Any, Any]],
+    by: str | None,
+    source: str,
+    source_system: str | None = None,
+) -> None:
+    """Write checked values and their change rows, bump the version, reassign if needed."""
+    now = utcnow()
+    for name, value in values.items():
+        setattr(customer, name, value)
+    customer.custom = dict(custom)
+    customer.version += 1
+    customer.updated_by, customer.updated_at = by, now
+    if any(name in records.ORG_FIELDS for name, _, _ in diffs):
+        assignments.open_assignment(session, customer, by, now)
+    changes.record(
+        session,
+        [changes.Change(customer.id, customer.version, n, old, new) for n, old, new in diffs],
+        source=source,
+        changed_by=by,
+        source_system=source_system,
+        at=now,
+    )
+    session.flush()
+
+
+def snapshot(customer: Customer) -> dict[str, Any]:
+    """Every field of the customer, JSON-safe: the "*" row of a creation."""
+    names = (*records.BUILT_IN, *records.ORG_FIELDS)
+    body = {name: records.plain(getattr(customer, name)) for name in names}
+    body["custom"] = dict(customer.custom or {})
+    return body
+
+
+def profile(session: Session, actor: Actor, customer: Customer) -> dict[str, Any]:
+    """What the 360 view shows of the customer record: registration and bank data, owners,
+    source ids, version and the custom fields `actor` may see."""
+    fields = custom_fields.active(session)
+    sources = session.scalars(
+        select(CustomerSource)
+        .where(CustomerSource.customer_id == customer.id)
+        .order_by(CustomerSource.source_system, CustomerSource.external_id)
+    )
+    return {
+        "id": customer.id,
+        **{name: getattr(customer, name) for name in (*records.BUILT_IN, *records.ORG_FIELDS)},
+        "custom": custom_fields.visible_values(fields, actor, customer.custom or {}),
+        "source_ids": [
+            {"source_system": s.source_system, "external_id": s.external_id} for s in sources
+        ],
+        "version": customer.version,
+        "created_by": customer.created_by,
+        "created_at": customer.created_at,
+        "updated_by": customer.updated_by,
+        "updated_at": customer.updated_at,
+    }
+
+
+def history(
+    session: Session, actor: Actor, customer_id: str, *, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """The customer's change log, newest first, without custom fields `actor` may not see."""
+    customer = get(session, actor, customer_id)
+    fields = custom_fields.active(session)
+    hidden = {k for k, f in fields.items() if not custom_fields.may_see(f, actor)}
+    rows, total = changes.history(
+        session, customer.id, limit=limit, offset=offset, hidden=[f"custom.{k}" for k in hidden]
+    )
+    out = []
+    for row in rows:
+        new = row.new_value
+        if row.field == "*" and isinstance(new, dict):
+            new = {
+                **new,
+                "custom": {k: v for k, v in new.get("custom", {}).items() if k not in hidden},
+            }
+        out.append(
+            {
+                "id": row.id,
+                "version": row.version,
+                "field": row.field,
+                "old_value": row.old_value,
+                "new_value": new,
+                "source": row.source,
+                "source_system": row.source_system,
+                "changed_by": row.changed_by,
+                "changed_at": row.changed_at,
+            }
+        )
+    return out, total
 
 
 def summary(session: Session, customer_id: str | None) -> dict[str, Any] | None:

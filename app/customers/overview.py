@@ -9,11 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.customers import customers
-
-# customers.profile (with custom fields) comes with the customer-record work; until that is
-# merged this stand-in is used. At merge: `from app.customers.customers import profile` here
-# and delete app/customers/profile_fallback.py.
-from app.customers.profile_fallback import profile
+from app.customers.customers import profile
 from app.db import utcnow
 from app.identity.actor import Actor
 from app.instances.models import ProcessInstance

@@ -38,7 +38,8 @@ class _ActorCache:
 
     Argon2 costs tens of milliseconds by design and Basic clients send the password on every
     request; bearer tokens cost three queries to check. A change of password, group or token
-    therefore takes effect within the cache lifetime (CORPFLOW_AUTH_CACHE_SECONDS).
+    therefore takes effect within the cache lifetime (CORPFLOW_AUTH_CACHE_SECONDS); so does a
+    change of org placement, which the actor carries as its customer scope.
     """
 
     def __init__(self) -> None:
@@ -70,8 +71,10 @@ class _ActorCache:
 AUTH_CACHE = _ActorCache()
 
 
-def _actor(user: User) -> Actor:
-    return Actor(user.id, frozenset(user.group_ids))
+def _actor(session: Session, user: User) -> Actor:
+    from app.org.units import scope_of
+
+    return Actor(user.id, frozenset(user.group_ids), scope_of(session, user.id))
 
 
 def authenticate_basic(
@@ -84,7 +87,7 @@ def authenticate_basic(
     user = session.get(User, user_id)
     if user is None or not user.active or not _check_password(user.password_hash, password):
         raise AuthenticationError("invalid user name or password")
-    actor = _actor(user)
+    actor = _actor(session, user)
     if cache_seconds > 0:
         AUTH_CACHE.put(actor, cache_seconds, "basic", user_id, password)
     return actor
@@ -119,7 +122,7 @@ def authenticate_bearer(session: Session, token: str, cache_seconds: float = 60)
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         raise AuthenticationError("invalid or expired token")
-    actor = _actor(user)
+    actor = _actor(session, user)
     if cache_seconds > 0:
         ttl = min(cache_seconds, (row.expires_at - utcnow()).total_seconds())
         AUTH_CACHE.put(actor, ttl, "bearer", token)

@@ -21,6 +21,9 @@ GROUPS: dict[str, str] = {
     # SLA escalations go to the candidate group's lead ("<group>_lead") and to supervisors.
     "credit_reviewer_lead": "Credit review team lead (审查组长)",
     "supervisor": "Supervisors (SLA escalations)",
+    "relationship_manager_lead": "RM team leads (对公团队长)",
+    # Core systems calling the customer sync API and following the change feed.
+    "core_system": "Core systems (customer sync)",
 }
 
 # (user id, display name, groups, password) — demo credentials, printed by seed-demo.
@@ -35,6 +38,10 @@ DEMO_STAFF: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
     ("admin", "Administrator", ("admin", "process_designer"), "admin-pass"),
     ("review_lead_he", "何军 (review team lead)", ("credit_reviewer_lead",), "lead-pass"),
     ("supervisor_qian", "钱红 (supervisor)", ("supervisor",), "supervisor-pass"),
+    ("rm_wu", "吴磊 (RM, 浦东二组)", ("relationship_manager",), "rm-pass"),
+    ("rm_ma", "马丽 (RM, 北京朝阳)", ("relationship_manager",), "rm-pass"),
+    ("lead_zhang", "张华 (RM team lead)", ("relationship_manager_lead",), "lead-pass"),
+    ("ecif", "ECIF core system", ("core_system",), "ecif-pass"),
 )
 DEMO_MAIL_DOMAIN = "bank.example"
 
@@ -78,7 +85,9 @@ def create_user(
 
 
 def seed_demo_staff(session: Session) -> list[tuple[str, str, tuple[str, ...], str]]:
-    """Create the demo staff once; return what exists (idempotent)."""
+    """Create the demo staff and the demo org tree they sit in once; return the staff."""
+    from app.org.demo import seed_demo_tree
+
     for gid, name in GROUPS.items():
         ensure_group(session, gid, name)
     for user_id, display, groups, password in DEMO_STAFF:
@@ -92,4 +101,5 @@ def seed_demo_staff(session: Session) -> list[tuple[str, str, tuple[str, ...], s
             user.groups = [ensure_group(session, g) for g in groups]
             session.add(user)
     session.flush()
+    seed_demo_tree(session)
     return list(DEMO_STAFF)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from app.customers import scope
 from app.customers.models import Customer
 from app.db import utcnow
 from app.deployments.definitions import (
@@ -63,7 +64,8 @@ def start(
             errors={"customer_id": "the request and the variables name different customers"},
         )
     customer_id = request.customer_id or in_variables
-    if customer_id is not None and session.get(Customer, customer_id) is None:
+    customer = session.get(Customer, customer_id) if customer_id is not None else None
+    if customer_id is not None and (customer is None or not scope.can_see(actor, customer)):
         raise InvalidInputError(
             "unknown customer", errors={"customer_id": f"customer {customer_id} not found"}
         )
@@ -129,8 +131,15 @@ def get(session: Session, actor: Actor, instance_id: str) -> ProcessInstance:
 
 
 def can_see(session: Session, actor: Actor, instance: ProcessInstance) -> bool:
-    """Involved staff see an instance: its starter, performers, candidates; admins see all."""
-    if actor.is_admin or instance.started_by == actor.user_id:
+    """Involved staff see an instance: its starter, performers, candidates; admins see all.
+    An instance about a customer is seen only by those who may see the customer."""
+    if actor.is_admin:
+        return True
+    if instance.customer_id is not None and not scope.sees_everything(actor):
+        customer = session.get(Customer, instance.customer_id)
+        if customer is not None and not scope.can_see(actor, customer):
+            return False
+    if instance.started_by == actor.user_id:
         return True
     involved = session.scalar(
         select(func.count())
@@ -182,11 +191,14 @@ def list_instances(
 
 
 def involved_clause(actor: Actor) -> ColumnElement[bool] | None:
-    """Which instances a list shows the actor: those started or acted on; None = all (admin)."""
+    """Which instances a list shows the actor: those started or acted on, about customers in
+    scope; None = all (admin)."""
     if actor.is_admin:
         return None
     mine = select(HistoryEvent.instance_id).where(HistoryEvent.user_id == actor.user_id)
-    return (ProcessInstance.started_by == actor.user_id) | ProcessInstance.id.in_(mine)
+    involved = (ProcessInstance.started_by == actor.user_id) | ProcessInstance.id.in_(mine)
+    # Instances about a customer follow the customer's scope (org tree), like its tasks.
+    return involved & scope.customer_filter(actor, ProcessInstance.customer_id)
 
 
 def cancel(

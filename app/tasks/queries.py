@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, exists, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
+from app.customers import scope
+from app.customers.models import Customer
 from app.errors import InvalidInputError
 from app.identity.actor import Actor
 from app.tasks import forms
@@ -58,13 +60,26 @@ def _candidate_clause(actor: Actor) -> Any:
 
 
 def _visible(query: Select[Any], actor: Actor) -> Select[Any]:
-    """Staff see tasks they hold or may claim; administrators see all."""
+    """Staff see tasks they hold or may claim about customers in their scope; administrators
+    see all."""
     if actor.is_admin:
         return query
     # A task 审贷分离 keeps from me is not offered to me at all.
     return query.where(
-        or_(HumanTask.assignee == actor.user_id, _candidate_clause(actor)), _not_excluded(actor)
+        or_(HumanTask.assignee == actor.user_id, _candidate_clause(actor)),
+        _not_excluded(actor),
+        scope.customer_filter(actor, HumanTask.customer_id),
     )
+
+
+def _customer_in_scope(task: HumanTask, actor: Actor) -> bool:
+    """Work about a customer follows the customer's scope (an RM does not work on, or see
+    the tasks of, another RM's customer)."""
+    if task.customer_id is None or scope.sees_everything(actor):
+        return True
+    session = object_session(task)
+    customer = session.get(Customer, task.customer_id) if session is not None else None
+    return customer is None or scope.can_see(actor, customer)
 
 
 def list_tasks(session: Session, actor: Actor, f: TaskFilter) -> tuple[list[HumanTask], int]:
@@ -119,6 +134,8 @@ def list_tasks(session: Session, actor: Actor, f: TaskFilter) -> tuple[list[Huma
 
 
 def is_candidate(task: HumanTask, actor: Actor) -> bool:
+    if not _customer_in_scope(task, actor):
+        return False
     if task.assignee == actor.user_id:
         return True
     return any(
@@ -131,8 +148,10 @@ def is_candidate(task: HumanTask, actor: Actor) -> bool:
 def can_see(task: HumanTask, actor: Actor) -> bool:
     """Admins, whoever completed it, and candidates it is offered to (审贷分离 exclusions are
     not offered the task, so they do not see it either — as in the list)."""
-    if actor.is_admin or task.completed_by == actor.user_id:
+    if actor.is_admin:
         return True
+    if task.completed_by == actor.user_id:
+        return _customer_in_scope(task, actor)
     return is_candidate(task, actor) and actor.user_id not in task.excluded_users
 
 

@@ -14,6 +14,7 @@ from app.db import utcnow
 from app.identity.actor import Actor
 from app.instances.models import ProcessInstance, ServiceJob
 from app.lending.models import Facility
+from app.org.units import scope_of
 from app.queue import _PENDING
 from app.tasks import actions
 from tests.factories import do_task, make_application, make_customer, open_task
@@ -28,8 +29,11 @@ def _approve_without_enqueue(
     do_task(client, app["id"], "reviewer", "review_credit", {"review_decision": "approve"})
     do_task(client, app["id"], "risk", "assess_risk", {"risk_rating": "A"})
     task = open_task(client, app["id"], "branch", "approve_credit")
-    branch = Actor("branch_chen", frozenset({"branch_manager"}))
     with sessions() as session:
+        # As sign-in builds it: the org placement decides which customers' work is visible.
+        branch = Actor(
+            "branch_chen", frozenset({"branch_manager"}), scope_of(session, "branch_chen")
+        )
         actions.claim(session, branch, task["id"])
         actions.complete(session, branch, task["id"], {"approval_decision": "approve"})
         session.info.pop(_PENDING)  # the process "crashed" between commit and enqueue

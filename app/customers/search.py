@@ -1,0 +1,173 @@
+"""Customer search: filters on built-in and custom fields, sorting, paging, scoped."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session
+
+from app.customers import custom_fields, scope, uscc
+from app.customers.models import Customer, CustomField
+from app.errors import InvalidInputError
+from app.identity.actor import Actor
+from app.org.models import OrgUnit
+
+SORTS: dict[str, Any] = {
+    "name": Customer.name,
+    "created": Customer.created_at,
+    "updated": Customer.updated_at,
+    "uscc": Customer.uscc,
+}
+_OPS = ("eq", "gte", "lte")
+
+
+@dataclass(frozen=True)
+class CustomerQuery:
+    name: str | None = None
+    uscc: str | None = None
+    rm_id: str | None = None
+    team_id: str | None = None
+    # A branch matches its sub-branches' (and teams') customers too.
+    branch_id: str | None = None
+    # Prefixes: "I" a section, "I65" a division; "31" a province, "3101" a prefecture.
+    industry: str | None = None
+    region: str | None = None
+    status: tuple[str, ...] = ()
+    risk_rating: tuple[str, ...] = ()
+    # "custom.<key>" = value, "custom.<key>.gte" / ".lte" = bound, as given in the query string.
+    custom: Mapping[str, str] = field(default_factory=dict)
+    sort: str = "name"
+    order: str = "asc"
+    limit: int = 50
+    offset: int = 0
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def search(session: Session, actor: Actor, q: CustomerQuery) -> tuple[list[Customer], int]:
+    if q.sort not in SORTS:
+        raise InvalidInputError("invalid sort", errors={"sort": f"one of {', '.join(SORTS)}"})
+    query: Select[Any] = select(Customer).where(scope.visible(actor))
+    if q.name:
+        query = query.where(Customer.name.ilike(_like(q.name.strip()), escape="\\"))
+    if q.uscc:
+        query = query.where(Customer.uscc == uscc.normalize(q.uscc))
+    for column, value in (
+        (Customer.rm_id, q.rm_id),
+        (Customer.team_id, q.team_id),
+    ):
+        if value:
+            query = query.where(column == value)
+    if q.branch_id:
+        unit = session.get(OrgUnit, q.branch_id)
+        units = (
+            select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True))
+            if unit is not None
+            else [q.branch_id]
+        )
+        query = query.where(Customer.branch_id.in_(units))
+    if q.industry:
+        query = query.where(
+            Customer.industry_code.like(_prefix(q.industry.strip().upper()), escape="\\")
+        )
+    if q.region:
+        query = query.where(Customer.region_code.like(_prefix(q.region.strip()), escape="\\"))
+    if q.status:
+        query = query.where(Customer.status.in_(q.status))
+    if q.risk_rating:
+        query = query.where(Customer.risk_rating.in_(q.risk_rating))
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for clause in _custom_filters(session, actor, q.custom, postgres):
+        query = query.where(clause)
+    column = SORTS[q.sort]
+    ordered = column.asc() if q.order == "asc" else column.desc()
+    page = session.execute(
+        query.add_columns(func.count().over().label("total"))
+        .order_by(ordered, Customer.id)
+        .limit(q.limit)
+        .offset(q.offset)
+    ).all()
+    if page:
+        return [row[0] for row in page], int(page[0][1])
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return [], total
+
+
+def _custom_filters(
+    session: Session, actor: Actor, args: Mapping[str, str], postgres: bool
+) -> list[ColumnElement[bool]]:
+    if not args:
+        return []
+    fields = custom_fields.active(session)
+    clauses: list[ColumnElement[bool]] = []
+    errors: dict[str, str] = {}
+    for name, raw in args.items():
+        key, _, op = name.removeprefix("custom.").partition(".")
+        op = op or "eq"
+        found = fields.get(key)
+        if found is None or not custom_fields.may_see(found, actor):
+            errors[name] = "no such custom field"
+            continue
+        if op not in _OPS or (op != "eq" and found.type not in ("number", "integer", "date")):
+            errors[name] = "use custom.<key>=value, or .gte/.lte on number, integer or date fields"
+            continue
+        try:
+            value = _typed(found, raw)
+        except ValueError as exc:
+            errors[name] = str(exc)
+            continue
+        clauses.append(_clause(found, op, value, postgres))
+    if errors:
+        raise InvalidInputError("invalid custom-field filter", errors=errors)
+    return clauses
+
+
+def _typed(found: CustomField, raw: str) -> Any:
+    if found.type in ("string", "enum"):
+        return raw
+    if found.type == "boolean":
+        if raw.lower() not in ("true", "false"):
+            raise ValueError("true or false")
+        return raw.lower() == "true"
+    if found.type == "date":
+        try:
+            return date.fromisoformat(raw).isoformat()
+        except ValueError:
+            raise ValueError("a date YYYY-MM-DD") from None
+    try:
+        return int(raw) if found.type == "integer" else float(raw)
+    except ValueError:
+        raise ValueError(f"{'a whole number' if found.type == 'integer' else 'a number'}") from None
+
+
+def _clause(found: CustomField, op: str, value: Any, postgres: bool) -> ColumnElement[bool]:
+    if op == "eq" and postgres:
+        # JSONB containment: served by the GIN (jsonb_path_ops) index on customer.custom.
+        return type_coerce(Customer.custom, JSONB).contains({found.key: value})  # type: ignore[no-any-return]
+    element = Customer.custom[found.key]
+    typed: Any
+    if found.type in ("number",):
+        typed = element.as_float()
+    elif found.type == "integer":
+        typed = element.as_integer()
+    elif found.type == "boolean":
+        typed = element.as_boolean()
+    else:
+        typed = element.as_string()
+    if op == "gte":
+        return typed >= value  # type: ignore[no-any-return]
+    if op == "lte":
+        return typed <= value  # type: ignore[no-any-return]
+    return typed == value  # type: ignore[no-any-return]

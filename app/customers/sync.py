@@ -1,0 +1,279 @@
+"""Bulk upsert from core systems by (source system, external id): validate every record
+first, then write the batch with set-based statements; per-record results."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.customers import assignments, changes, custom_fields, records
+from app.customers.customers import custom_diff
+from app.customers.models import Customer, CustomerSource, CustomField, RmAssignment
+from app.db import Base, utcnow
+from app.errors import InvalidInputError, PermissionDeniedError
+from app.identity.actor import Actor
+from app.identity.models import User
+from app.org.models import OrgPlacement, OrgUnit
+
+MAX_BATCH = 1000
+SYNC_GROUPS = ("core_system", "admin")
+_SOURCE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
+_KEYS = {"external_id", "custom", *records.BUILT_IN, *records.ORG_FIELDS}
+
+
+@dataclass
+class RecordResult:
+    index: int
+    external_id: Any
+    status: str = "rejected"  # created | updated | unchanged | rejected
+    customer_id: str | None = None
+    changed: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Plan:
+    result: RecordResult
+    customer: Customer | None
+    values: dict[str, Any]
+    custom: dict[str, Any]
+    diffs: list[tuple[str, Any, Any]]
+    link: bool
+
+
+def sync(
+    session: Session, actor: Actor, source_system: str, batch: Sequence[Mapping[str, Any]]
+) -> list[RecordResult]:
+    """Create, update or leave each record; a rejected record changes nothing."""
+    if not actor.in_group(*SYNC_GROUPS):
+        raise PermissionDeniedError("only core systems and administrators may sync customers")
+    if not _SOURCE.match(source_system or ""):
+        raise InvalidInputError(
+            "invalid source system", errors={"source_system": "1-40 letters, digits, _ . -"}
+        )
+    if len(batch) > MAX_BATCH:
+        raise InvalidInputError(
+            "batch too large", errors={"records": f"at most {MAX_BATCH} records per batch"}
+        )
+    results = [RecordResult(i, r.get("external_id")) for i, r in enumerate(batch)]
+    known = _load(session, source_system, batch)
+    fields = custom_fields.active(session)
+    plans: list[_Plan] = []
+    claimed_usccs: dict[str, int] = {}
+    claimed_ids: dict[str, int] = {}
+    for record, result in zip(batch, results, strict=True):
+        plan = _plan(session, record, result, known, fields, claimed_usccs, claimed_ids)
+        if plan is not None:
+            plans.append(plan)
+    writes = [p for p in plans if p.diffs or p.link]
+    for plan in plans:
+        if not plan.diffs and not plan.link:
+            plan.result.status = "unchanged"
+    try:
+        with session.begin_nested():
+            _write(session, writes, source_system, actor.user_id)
+    except IntegrityError:
+        # A concurrent writer took a USCC or id between our read and write: redo one record
+        # at a time so only the records that really clash are rejected.
+        for plan in writes:
+            try:
+                with session.begin_nested():
+                    _write(session, [plan], source_system, actor.user_id)
+            except IntegrityError:
+                plan.result.status = "rejected"
+                plan.result.errors = {"uscc": "clashes with a concurrent write; send it again"}
+    return results
+
+
+def _load(
+    session: Session, source_system: str, batch: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """Everything the batch refers to, in a few queries: links, customers, RMs, org units."""
+    ids = [str(r.get("external_id")) for r in batch if r.get("external_id") is not None]
+    usccs = [str(r.get("uscc") or "").strip().upper() for r in batch]
+    links = dict(
+        session.execute(
+            select(CustomerSource.external_id, CustomerSource.customer_id).where(
+                CustomerSource.source_system == source_system,
+                CustomerSource.external_id.in_(ids),
+            )
+        ).all()
+    )
+    query = select(Customer).where(Customer.id.in_(list(links.values())) | Customer.uscc.in_(usccs))
+    if session.get_bind().dialect.name == "postgresql":
+        # Held until commit: nobody changes these customers between our read and write.
+        query = query.with_for_update().execution_options(populate_existing=True)
+    customers = list(session.scalars(query))
+    rms = {str(r["rm_id"]) for r in batch if r.get("rm_id")}
+    # Per-record lookups of RMs and units then cost no queries.
+    org = assignments.OrgLookup(
+        session,
+        list(session.scalars(select(User).where(User.id.in_(rms)))),
+        list(session.scalars(select(OrgPlacement).where(OrgPlacement.user_id.in_(rms)))),
+        list(session.scalars(select(OrgUnit))),
+    )
+    for missing in rms - set(org.users):
+        org.users[missing] = None
+    for unplaced in rms - set(org.placements):
+        org.placements[unplaced] = None
+    return {
+        "links": links,
+        "by_id": {c.id: c for c in customers},
+        "by_uscc": {c.uscc: c for c in customers},
+        "org": org,
+    }
+
+
+def _plan(
+    session: Session,
+    record: Mapping[str, Any],
+    result: RecordResult,
+    known: dict[str, Any],
+    fields: Mapping[str, CustomField],
+    claimed_usccs: dict[str, int],
+    claimed_ids: dict[str, int],
+) -> _Plan | None:
+    external_id = record.get("external_id")
+    if not isinstance(external_id, str) or not 0 < len(external_id.strip()) <= 100:
+        result.errors = {"external_id": "required, 1-100 characters"}
+        return None
+    external_id = result.external_id = external_id.strip()
+    unknown = sorted(set(record) - _KEYS)
+    if unknown:
+        result.errors = {name: "not a customer field" for name in unknown}
+        return None
+    if external_id in claimed_ids:
+        result.errors = {"external_id": f"also in record {claimed_ids[external_id]} of this batch"}
+        return None
+    claimed_ids[external_id] = result.index
+    linked_id = known["links"].get(external_id)
+    current: Customer | None = known["by_id"].get(linked_id) if linked_id else None
+    code = str(record.get("uscc") or (current.uscc if current else "")).strip().upper()
+    same_uscc: Customer | None = known["by_uscc"].get(code)
+    if current is None:
+        current = same_uscc
+    elif same_uscc is not None and same_uscc.id != current.id:
+        result.errors = {"uscc": f"{code} belongs to another customer"}
+        return None
+    if code in claimed_usccs:
+        result.errors = {"uscc": f"also in record {claimed_usccs[code]} of this batch"}
+        return None
+    checked = records.check(record, current)
+    custom, custom_errors = custom_fields.check_values(
+        fields, None, record.get("custom"), current.custom if current else None
+    )
+    org, org_errors = assignments.resolve(session, record, current, None, known["org"])
+    result.warnings = checked.warnings
+    errors = {**checked.errors, **custom_errors, **org_errors}
+    if errors:
+        result.errors = errors
+        return None
+    claimed_usccs[checked.values.get("uscc", code)] = result.index
+    values = {**checked.values, **org}
+    if current is None:
+        result.status, result.changed = "created", ["*"]
+        return _Plan(result, None, values, custom, [("*", None, None)], link=True)
+    diffs = records.diff(current, values) + custom_diff(current.custom or {}, custom)
+    result.customer_id = current.id
+    result.status = "updated" if diffs or linked_id is None else "unchanged"
+    result.changed = [name for name, _, _ in diffs] or ([] if linked_id else ["source_ids"])
+    return _Plan(result, current, values, custom, diffs, link=linked_id is None)
+
+
+def _write(session: Session, plans: list[_Plan], source_system: str, by: str) -> None:
+    now = utcnow()
+    new_rows: list[dict[str, Any]] = []
+    change_rows: list[changes.Change] = []
+    assignment_rows: list[dict[str, Any]] = []
+    updates: dict[frozenset[str], list[dict[str, Any]]] = {}
+    reassigned: list[str] = []
+    for plan in plans:
+        if plan.customer is None:
+            customer_id = plan.result.customer_id or str(uuid.uuid4())
+            plan.result.customer_id = customer_id
+            row = {
+                "id": customer_id,
+                **plan.values,
+                "custom": plan.custom,
+                "version": 1,
+                "created_by": by,
+                "created_at": now,
+                "updated_by": by,
+                "updated_at": now,
+            }
+            new_rows.append(row)
+            body = {k: records.plain(v) for k, v in plan.values.items()}
+            change_rows.append(
+                changes.Change(customer_id, 1, "*", None, {**body, "custom": plan.custom})
+            )
+            owner = {k: plan.values.get(k) for k in records.ORG_FIELDS}
+        elif plan.diffs:
+            customer = plan.customer
+            version = customer.version + 1
+            columns = {n for n, _, _ in plan.diffs if not n.startswith("custom.")}
+            row = {n: plan.values[n] for n in columns}
+            if any(n.startswith("custom.") for n, _, _ in plan.diffs):
+                row["custom"] = plan.custom
+            row.update(version=version, updated_by=by, updated_at=now, _id=customer.id)
+            updates.setdefault(frozenset(row), []).append(row)
+            change_rows += [changes.Change(customer.id, version, *d) for d in plan.diffs]
+            owner = {k: plan.values.get(k, getattr(customer, k)) for k in records.ORG_FIELDS}
+            if not columns & set(records.ORG_FIELDS):
+                owner = {}
+            else:
+                reassigned.append(customer.id)
+        else:
+            owner = {}
+        if any(owner.values()):
+            assignment_rows.append(
+                {
+                    "customer_id": plan.result.customer_id,
+                    **owner,
+                    "valid_from": now,
+                    "assigned_by": by,
+                }
+            )
+    table = Base.metadata.tables["customer"]
+    if new_rows:
+        session.execute(insert(table), new_rows)
+    for keys, rows in updates.items():
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("_id"))
+            .values({k: bindparam(k) for k in keys if k != "_id"}),
+            rows,
+        )
+    links = [
+        {
+            "source_system": source_system,
+            "external_id": p.result.external_id,
+            "customer_id": p.result.customer_id,
+            "created_at": now,
+        }
+        for p in plans
+        if p.link
+    ]
+    if links:
+        session.execute(insert(Base.metadata.tables["customer_source"]), links)
+    if reassigned:
+        session.execute(
+            update(Base.metadata.tables["customer_rm_assignment"])
+            .where(RmAssignment.customer_id.in_(reassigned), RmAssignment.valid_to.is_(None))
+            .values(valid_to=now)
+        )
+    if assignment_rows:
+        session.execute(insert(Base.metadata.tables["customer_rm_assignment"]), assignment_rows)
+    changes.record(
+        session, change_rows, source="sync", changed_by=by, source_system=source_system, at=now
+    )
+    for plan in plans:
+        if plan.customer is not None:
+            session.expire(plan.customer)
