@@ -31,7 +31,7 @@ def resident_id(serial: int | None = None) -> str:
 
 
 def make_company(session: Session, name: str = "示例有限公司") -> str:
-    return customers.create(session, RM, {"uscc": make_uscc(), "name": name}).id
+    return customers.create(session, RM, {"uscc": make_uscc(), "name": name}).customer.id
 
 
 def make_person(session: Session, name: str = "张示例", **extra: Any) -> str:

@@ -62,7 +62,10 @@ def server(app: Flask, database_url: str) -> Iterator[str]:
     env = {**os.environ, "CORPFLOW_DATABASE_URL": database_url}
     env.pop("CORPFLOW_REDIS_URL", None)
     env.update(
-        CORPFLOW_DEPLOY_ON_STARTUP="false", CORPFLOW_JOB_MODE="thread", CORPFLOW_LOG_LEVEL="WARNING"
+        CORPFLOW_DEPLOY_ON_STARTUP="false",
+        CORPFLOW_JOB_MODE="thread",
+        CORPFLOW_LOG_LEVEL="WARNING",
+        CORPFLOW_ENVIRONMENT="development",  # the published development keys for personal data
     )
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
     proc = subprocess.Popen(
