@@ -24,6 +24,8 @@ GROUPS: dict[str, str] = {
     "relationship_manager_lead": "RM team leads (对公团队长)",
     # Core systems calling the customer sync API and following the change feed.
     "core_system": "Core systems (customer sync)",
+    # Camunda external-task workers and message senders on /engine-rest.
+    "external_worker": "External-task workers",
 }
 
 # (user id, display name, groups, password) — demo credentials, printed by seed-demo.
@@ -42,6 +44,7 @@ DEMO_STAFF: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
     ("rm_ma", "马丽 (RM, 北京朝阳)", ("relationship_manager",), "rm-pass"),
     ("lead_zhang", "张华 (RM team lead)", ("relationship_manager_lead",), "lead-pass"),
     ("ecif", "ECIF core system", ("core_system",), "ecif-pass"),
+    ("worker_bot", "External-task worker", ("external_worker",), "worker-pass"),
 )
 DEMO_MAIL_DOMAIN = "bank.example"
 
