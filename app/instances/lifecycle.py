@@ -24,6 +24,7 @@ from app.instances import called, stepping
 from app.instances.models import HistoryEvent, ProcessInstance
 from app.tasks import forms
 from app.tasks.models import HumanTask
+from app.workflow.model import ProcessModel
 from app.workflow.runtime import Run
 
 
@@ -48,15 +49,7 @@ def start(
     )
     compiled = compiled_process(definition)
     model = compiled.process(definition.key)
-    if (
-        actor != SYSTEM
-        and (model.starter_groups or model.starter_users)
-        and not (actor.in_group(*model.starter_groups) or actor.user_id in model.starter_users)
-    ):
-        allowed = ", ".join([*model.starter_groups, *model.starter_users])
-        raise PermissionDeniedError(
-            f"only {allowed} may start '{definition.key}'", code="not_a_starter"
-        )
+    ensure_may_start(actor, definition.key, model)
     in_variables = _text(request.variables.get("customer_id"))
     if request.customer_id and in_variables and request.customer_id != in_variables:
         raise InvalidInputError(
@@ -188,6 +181,17 @@ def list_instances(
         .offset(offset)
     )
     return list(rows), total
+
+
+def ensure_may_start(actor: Actor, key: str, model: ProcessModel) -> None:
+    """camunda:candidateStarterGroups/-Users: only they may start the process (none = all)."""
+    if (
+        actor != SYSTEM
+        and (model.starter_groups or model.starter_users)
+        and not (actor.in_group(*model.starter_groups) or actor.user_id in model.starter_users)
+    ):
+        allowed = ", ".join([*model.starter_groups, *model.starter_users])
+        raise PermissionDeniedError(f"only {allowed} may start '{key}'", code="not_a_starter")
 
 
 def involved_clause(actor: Actor) -> ColumnElement[bool] | None:

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.deployments.definitions import compiled_process, decision_resolver, list_processes
 from app.deployments.models import ProcessDefinition
-from app.errors import EngineError, PermissionDeniedError
-from app.identity.actor import SYSTEM, Actor
-from app.instances import stepping
+from app.errors import EngineError
+from app.identity.actor import Actor
+from app.instances import lifecycle, stepping
 from app.instances.models import ProcessInstance
 from app.workflow.events import start_messages
 from app.workflow.runtime import Run
@@ -46,15 +46,7 @@ def start(
     """Start an instance whose message start event has caught `message_name` at once."""
     compiled = compiled_process(definition)
     model = compiled.process(definition.key)
-    if (
-        actor != SYSTEM
-        and (model.starter_groups or model.starter_users)
-        and not (actor.in_group(*model.starter_groups) or actor.user_id in model.starter_users)
-    ):
-        allowed = ", ".join([*model.starter_groups, *model.starter_users])
-        raise PermissionDeniedError(
-            f"only {allowed} may start '{definition.key}'", code="not_a_starter"
-        )
+    lifecycle.ensure_may_start(actor, definition.key, model)
     instance = ProcessInstance(
         id=stepping.new_instance_id(),
         definition_id=definition.id,
