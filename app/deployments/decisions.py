@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
+from app.deployments.definitions import only_latest
 from app.deployments.models import DecisionDefinition
 from app.errors import EngineError, InvalidInputError, NotFoundError
 from app.identity.actor import Actor
@@ -67,15 +68,7 @@ def list_decisions(session: Session, f: DecisionFilter) -> tuple[list[DecisionDe
     if f.name_like:
         query = query.where(DecisionDefinition.name.like(f.name_like))
     if f.latest_only:
-        newest = (
-            select(DecisionDefinition.key, func.max(DecisionDefinition.version).label("v"))
-            .group_by(DecisionDefinition.key)
-            .subquery()
-        )
-        query = query.join(
-            newest,
-            (DecisionDefinition.key == newest.c.key) & (DecisionDefinition.version == newest.c.v),
-        )
+        query = only_latest(query, DecisionDefinition)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     column = SORTS[f.sort]
     ordered = column.asc() if f.order == "asc" else column.desc()

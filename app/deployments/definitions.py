@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, defer
 
 from app.deployments.models import DecisionDefinition, Deployment, ProcessDefinition
@@ -26,15 +26,7 @@ def list_processes(
     if key:
         query = query.where(ProcessDefinition.key == key)
     if latest_only:
-        newest = (
-            select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("v"))
-            .group_by(ProcessDefinition.key)
-            .subquery()
-        )
-        query = query.join(
-            newest,
-            (ProcessDefinition.key == newest.c.key) & (ProcessDefinition.version == newest.c.v),
-        )
+        query = only_latest(query, ProcessDefinition)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
         query.order_by(ProcessDefinition.key, ProcessDefinition.version.desc())
@@ -150,3 +142,9 @@ def get_deployment(session: Session, deployment_id: str) -> tuple[Deployment, li
             select(model).where(model.deployment_id == deployment_id).order_by(model.key)
         )
     return row, created
+
+
+def only_latest(query: Select[Any], model: Any) -> Select[Any]:
+    """Restrict a definition query to the newest version of each key."""
+    newest = select(model.key, func.max(model.version).label("v")).group_by(model.key).subquery()
+    return query.join(newest, (model.key == newest.c.key) & (model.version == newest.c.v))
