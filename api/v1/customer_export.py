@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import tempfile
+import io
 from typing import Any
 
 from flask import Response, request, send_file
@@ -53,8 +53,9 @@ class CustomerExport(MethodView):
             sort=args["sort"],
             order=args["order"],
         )
-        # Up to a few MiB in memory, a temporary file beyond: the workbook is zipped at save.
-        out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+        # The rows go to openpyxl's write-only sheet (a temporary file); the zipped workbook,
+        # a few MiB at the 100,000-row cap, is assembled in memory.
+        out = io.BytesIO()
         count = export.customers_xlsx(session, actor, query, out)
         out.seek(0)
         response = send_file(
