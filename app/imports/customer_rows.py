@@ -3,6 +3,7 @@ conflicts with stored customers; each row's result and, for good rows, what to w
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,7 +117,7 @@ def _row(
     if current is not None:
         result.target_id = current.id
         name = str(data.get("name") or "").strip()
-        if name and name != current.name:
+        if name and _plain(name) != _plain(current.name):
             problems.setdefault(
                 "name",
                 f"the customer with USCC {code} is stored as {current.name}; "
@@ -166,6 +167,11 @@ def _row(
     if diffs:
         result.plan = Plan(current, values, custom, diffs)
     return result
+
+
+def _plain(name: str) -> str:
+    """Names compare without width or spaces: 某某（集团） is 某某(集团)."""
+    return "".join(unicodedata.normalize("NFKC", name).split())
 
 
 def _assigner(actor: Actor) -> bool:

@@ -188,8 +188,9 @@ def test_skip_bad_rows_writes_the_good_ones_with_import_changes(session: Session
 
 
 def test_replay_reports_unchanged_and_changes_report_update(session: Session) -> None:
-    rows = [good("甲有限公司"), good("乙有限公司")]
+    rows = [good("甲（集团）有限公司"), good("乙有限公司")]
     upload(session, xlsx(rows), dry_run=False)
+    rows[0][1] = "甲 (集团) 有限公司"  # the same name typed with half-width brackets
     replay = upload(session, xlsx(rows), dry_run=False)
     assert replay.counts == {"ok": 0, "update": 0, "unchanged": 2, "error": 0}
     changes_before = session.scalar(select(func.count()).select_from(CustomerChange))
@@ -264,6 +265,7 @@ def test_job_commits_progress_while_the_apply_stays_invisible(
     done = session.get(ImportBatch, batch.id)
     assert done is not None and (done.status, done.rows_done) == ("applied", 70)
     assert customer_count(session) == 70
+    session.commit()  # SQLite: let go of the write lock BEGIN IMMEDIATE took
     batches.run_queued(sessions, batch.id)  # a second delivery does nothing
     assert customer_count(session) == 70
 
