@@ -3,6 +3,7 @@ recorded through app.relations.links inside its own savepoint, so the store's ru
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -24,6 +25,7 @@ from app.relations.models import CustomerGroup, GroupMember, Guarantee, Ownershi
 Row = tuple[int, Mapping[str, Any], Mapping[str, str]]
 Party = tuple[str, str]  # ("customer" | "person", id)
 _IN_CHUNK = 1000
+_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
 # The use cases' field names back to the file's.
 _FIELD = {
     "customer_id": "held",
@@ -75,9 +77,14 @@ def seal(data: Mapping[str, Any]) -> dict[str, Any]:
     """The row as it may be stored: a holder's ID number replaced by its mask and keyed hash
     (personal data is never kept in clear, PIPL)."""
     out = dict(data)
-    raw = str(out.get("holder") or "")
-    if _is_id_number(raw) and not uscc.is_valid(uscc.normalize(raw)):
-        out["holder"] = identifiers.mask(identifiers.normalize_id(raw))
+    raw = identifiers.normalize_id(str(out.get("holder") or ""))
+    if not _ID_SHAPE.match(raw) or uscc.is_valid(raw):
+        return out
+    out["holder"] = identifiers.mask(raw)
+    problem = identifiers.id_problem("resident_id", raw)
+    if problem:
+        out["holder_id_problem"] = f"resident ID number {identifiers.mask(raw)}: {problem}"
+    else:
         out["holder_person_hash"] = _person_hash(raw)
     return out
 
@@ -152,6 +159,8 @@ def _row(
     held, problem = _party(actor, data.get("held"), customers, persons, person_ok=False)
     if problem:
         problems.setdefault("held", problem)
+    if data.get("holder_id_problem"):
+        problems.setdefault("holder", str(data["holder_id_problem"]))
     holder, problem = _party(
         actor,
         data.get("holder"),

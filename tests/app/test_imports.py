@@ -310,3 +310,27 @@ def test_relationships_import_replay_and_limits(session: Session) -> None:
     assert "pass 100 %" in problems[3][1]["percentage"]
     again = upload(session, _relations([["持股", a, b, 50, None, None]]), kind="relationships")
     assert report(session, again)[2] == ("error", {"percentage": "recorded as 60 %"})
+
+
+def test_person_shareholder_by_id_number_is_never_stored_in_clear(session: Session) -> None:
+    from app.people import people
+
+    held = customers.create(session, RM, {"uscc": make_uscc(), "name": "自然人持股有限公司"})
+    person = people.register(
+        session, RM, {"name": "张示例", "id_type": "resident_id", "id_number": "11010519491231002X"}
+    )
+    session.commit()
+    data = _relations(
+        [
+            ["持股", "11010519491231002x", held.customer.uscc, 35, None, None],
+            ["持股", "110105194912310029", held.customer.uscc, 5, None, None],
+        ]
+    )
+    batch = upload(session, data, kind="relationships", dry_run=False, skip_bad_rows=True)
+    rows = report(session, batch)
+    assert rows[2] == ("ok", {})
+    assert rows[3][0] == "error" and "check character" in rows[3][1]["holder"]
+    edge = session.scalars(select(Ownership)).one()
+    assert (edge.holder_person_id, edge.percentage) == (person.id, 35)
+    stored = session.scalars(select(ImportRow.data).where(ImportRow.batch_id == batch.id)).all()
+    assert all("11010519491231002" not in str(d) for d in stored)
