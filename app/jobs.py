@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.context import current
 from app.db import transaction, utcnow
 from app.errors import DomainError
+from app.imports import batches as import_batches
 from app.instances import start_timers, stepping, timers
 from app.instances.models import ProcessInstance, ServiceJob
 from app.lending.facilities import FacilityStore
@@ -27,6 +28,7 @@ MAX_ATTEMPTS = 3
 # send_notification is re-exported: jobs are looked up as app.jobs.<name>.
 __all__ = [
     "JOBS",
+    "apply_import",
     "fire_start_timer",
     "fire_timer",
     "fire_timers",
@@ -36,7 +38,14 @@ __all__ = [
     "tick",
 ]
 JOBS = frozenset(
-    {"run_service_task", "fire_timer", "fire_timers", "fire_start_timer", "send_notification"}
+    {
+        "run_service_task",
+        "fire_timer",
+        "fire_timers",
+        "fire_start_timer",
+        "send_notification",
+        "apply_import",
+    }
 )
 _last_sweep = 0.0
 # A pending job older than this has lost its queue entry (a crash between commit and enqueue,
@@ -57,6 +66,11 @@ def fire_timers(*timer_ids: str) -> None:
 def fire_start_timer(start_timer_id: str) -> None:
     """Start an instance of a definition whose timer start event is due (idempotent)."""
     start_timers.fire(start_timer_id)
+
+
+def apply_import(batch_id: str) -> None:
+    """Apply a large import file, committing progress as it goes (taken once per batch)."""
+    import_batches.run_queued(current().sessions, batch_id)
 
 
 def tick() -> None:

@@ -4,6 +4,7 @@ from app.customers import models as customers_models
 from app.deployments import models as deployments_models
 from app.external_tasks import models as external_tasks_models
 from app.identity import models as identity_models
+from app.imports import models as imports_models
 from app.instances import models as instances_models
 from app.lending import models as lending_models
 from app.messages import models as messages_models
@@ -20,6 +21,7 @@ __all__ = [
     "deployments_models",
     "external_tasks_models",
     "identity_models",
+    "imports_models",
     "instances_models",
     "lending_models",
     "messages_models",

@@ -1,0 +1,1 @@
+"""Spreadsheet import of customers and relationships, and the xlsx export of customers."""
