@@ -6,6 +6,7 @@ import base64
 import io
 import os
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.workdays.functions import install_expression_functions
@@ -112,13 +114,22 @@ def _wipe(factory: sessionmaker[Session]) -> None:
 
     engine = factory.kw["bind"]
     tables = [t for t in Base.metadata.sorted_tables if t.name not in IDENTITY_TABLES]
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(t.name for t in tables)
-            conn.execute(text(f"TRUNCATE {names} CASCADE"))
-        else:
-            for table in reversed(tables):
-                conn.execute(table.delete())
+    for attempt in range(5):
+        try:
+            with engine.begin() as conn:
+                if engine.dialect.name == "postgresql":
+                    names = ", ".join(t.name for t in tables)
+                    conn.execute(text(f"TRUNCATE {names} CASCADE"))
+                else:
+                    for table in reversed(tables):
+                        conn.execute(table.delete())
+            return
+        except OperationalError:
+            # A live server's dispatcher (client tests) may hold a row lock the TRUNCATE's
+            # table locks collide with: PostgreSQL breaks the deadlock, the wipe tries again.
+            if attempt == 4:
+                raise
+            time.sleep(0.2)
 
 
 @pytest.fixture
