@@ -141,22 +141,25 @@ def rm_books(session: Session, count: int) -> list[Owner]:
     wanted = max(len(DEMO_RMS), math.ceil(count / BOOK_SIZE))
     group = ensure_group(session, "relationship_manager")
     teams = [DEMO_PLACEMENTS[rm][0] for rm in DEMO_RMS]
-    password_hash: str | None = None
-    for n in range(1, wanted - len(DEMO_RMS) + 1):
-        user_id = f"rm_s{n:04d}"
-        if session.get(User, user_id) is None:
-            password_hash = password_hash or hash_password(SYNTHETIC_RM_PASSWORD)
-            user = User(
-                id=user_id,
-                display_name=f"合成客户经理 {n:04d} (synthetic RM)",
-                email=f"{user_id}@bank.example",
-                password_hash=password_hash,
-            )
-            user.groups = [group]
-            session.add(user)
-            session.add(OrgPlacement(user_id=user_id, unit_id=teams[n % len(teams)], role="rm"))
+    synthetic = [f"rm_s{n:04d}" for n in range(1, wanted - len(DEMO_RMS) + 1)]
+    known = set(session.scalars(select(User.id).where(User.id.in_(synthetic))))
+    new = [user_id for user_id in synthetic if user_id not in known]
+    password_hash = hash_password(SYNTHETIC_RM_PASSWORD) if new else ""
+    for user_id in new:
+        user = User(
+            id=user_id,
+            display_name=f"合成客户经理 {user_id[4:]} (synthetic RM)",
+            email=f"{user_id}@bank.example",
+            password_hash=password_hash,
+        )
+        user.groups = [group]
+        session.add(user)
+    session.flush()  # users before their placements (no ORM relationship orders them)
+    for user_id in new:
+        team = teams[int(user_id[4:]) % len(teams)]
+        session.add(OrgPlacement(user_id=user_id, unit_id=team, role="rm"))
     session.flush()
-    rms = [*DEMO_RMS, *(f"rm_s{n:04d}" for n in range(1, wanted - len(DEMO_RMS) + 1))]
+    rms = [*DEMO_RMS, *synthetic]
     placements = {
         p.user_id: p.unit_id
         for p in session.scalars(select(OrgPlacement).where(OrgPlacement.user_id.in_(rms)))

@@ -154,3 +154,17 @@ def test_seed_demo_cli_writes_customers_and_shows_progress(
     again = app.test_cli_runner().invoke(args=["seed-demo", "--customers", "10"])
     assert again.exit_code == 1
     assert "already has 120 customers" in again.output
+
+
+def test_seeding_a_large_store_adds_synthetic_rms_with_books_of_about_400(
+    session: Session,
+) -> None:
+    owners = seeding.rm_books(session, 2000)
+    assert len(owners) == 5
+    assert [o.rm_id for o in owners[3:]] == ["rm_s0001", "rm_s0002"]
+    assert {(o.team_id, o.branch_id) for o in owners[3:]} == {
+        ("SH-PD-T2", "SH-PD"),
+        ("BJ-CY-T1", "BJ-CY"),
+    }
+    assert len(seeding.rm_books(session, 2000)) == 5, "a second call reuses them"
+    session.rollback()  # the identity tables survive between tests: leave no users behind
