@@ -16,11 +16,11 @@ from decimal import Decimal
 from typing import Any
 
 from app.customers import records
+from app.customers.seed_servicing import complaint_rows, interaction_rows, signal_rows
 from app.customers.synthetic import Company, Person, SyntheticBank
 from app.lending.categories import rank
 from app.people import identifiers
 from app.people.cipher import Cipher
-from app.customers.seed_servicing import complaint_rows, interaction_rows, signal_rows
 
 # Table -> columns, in the order the tuples are built; parents before children.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -159,8 +159,10 @@ class RowMaker:
         for table, made in (
             ("interaction", interaction_rows(self.random, customer_id, name, rm, self.now)),
             ("complaint", complaint_rows(self.random, customer_id, name, rm, self.now)),
-            ("risk_signal", signal_rows(self.random, company.name, customer_id, self.now,
-                                        self.workdays)),  # fmt: skip
+            (
+                "risk_signal",
+                signal_rows(self.random, company.name, customer_id, self.now, self.workdays),
+            ),
         ):
             for row in made:
                 self.rows[table].append((self._id(), *row))
@@ -196,8 +198,18 @@ class RowMaker:
         snapshot = {k: records.plain(v) for k, v in values.items()}
         snapshot["custom"] = custom
         self.rows["customer_change"].append(
-            (self.txid, customer_id, 1, "*", None, snapshot, "sync", self.source_system, BY,
-             created)  # fmt: skip
+            (
+                self.txid,
+                customer_id,
+                1,
+                "*",
+                None,
+                snapshot,
+                "sync",
+                self.source_system,
+                BY,
+                created,
+            )
         )
 
     def _person(self, person: Person, created: datetime) -> str:
@@ -223,7 +235,8 @@ class RowMaker:
 
     def _people(self, company: Company, customer_id: str, created: datetime) -> None:
         founded = company.established_on
-        appointed = founded + timedelta(days=int(self.random.random() * (date.today() - founded).days))
+        tenure = (date.today() - founded).days
+        appointed = founded + timedelta(days=int(self.random.random() * tenure))
         lr = self._person(company.legal_representative, created)
         positions = [(lr, "legal_representative")]
         if self.random.random() < 0.5:
@@ -309,8 +322,16 @@ class RowMaker:
         else:
             return
         self.rows["guarantee"].append(
-            (self._id(), customer_id, *guarantor, facility_id, company.facility_amount, "CNY",
-             BY, created)  # fmt: skip
+            (
+                self._id(),
+                customer_id,
+                *guarantor,
+                facility_id,
+                company.facility_amount,
+                "CNY",
+                BY,
+                created,
+            )
         )
 
     def _pick(self, weighted: tuple[tuple[str, float], ...]) -> str:

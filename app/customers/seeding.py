@@ -4,8 +4,8 @@
 its creation change row, legal representative and owners (personal data sealed), positions,
 shareholdings, groups and members, facilities, loans with their classification history,
 guarantees, interactions, complaints and risk signals (about 11 related rows per customer).
-Rows go out in chunks (COPY on PostgreSQL), all in the caller's transaction; the store must
-have no customers yet. Customers are spread over the demo org: the demo RMs and, for large N,
+Rows go out in chunks (COPY on PostgreSQL); the caller may commit after each chunk. The store
+must have no customers yet. Customers are spread over the demo org: the demo RMs and, for large N,
 synthetic RMs (`rm_s0001` ...) placed in the demo teams, each with a book of ~400 customers.
 """
 
@@ -40,7 +40,7 @@ BOOK_SIZE = 400
 MAX_CUSTOMERS = 10_000_000
 SOURCE_SYSTEM = "ECIF"
 # The password of every synthetic RM, as for the demo RMs (demo data, printed by seed-demo).
-SYNTHETIC_RM_PASSWORD = "rm-pass"
+SYNTHETIC_RM_PASSWORD = "rm-pass"  # noqa: S105 - published demo password
 AML_FIELD = "aml_risk_level"
 
 
@@ -71,9 +71,14 @@ def seed(
     *,
     seed_value: int = 20261129,
     chunk: int = 5000,
-    progress: Callable[[Progress], None] | None = None,
+    after_chunk: Callable[[Progress], None] | None = None,
 ) -> Progress:
-    """Write `count` customers with their related rows; refuses a store that has customers."""
+    """Write `count` customers with their related rows; refuses a store that has customers.
+
+    `after_chunk` is called after each chunk is written (flushed, not committed) with where
+    the run is: a caller seeding a large store commits there, so no transaction stays open
+    for minutes (the change feed waits for every older transaction of the cluster to end).
+    """
     if not 1 <= count <= MAX_CUSTOMERS:
         raise InvalidInputError(
             "invalid customer count", errors={"customers": f"between 1 and {MAX_CUSTOMERS}"}
@@ -93,7 +98,7 @@ def seed(
         cipher(),
         owners,
         now=utcnow(),
-        txid=changes.txid(session),
+        txid=0,
         source_system=SOURCE_SYSTEM,
         seed=seed_value,
         workdays=current_calendar(),
@@ -103,11 +108,14 @@ def seed(
 
     def flush() -> None:
         rows = maker.take()
+        # The feed orders changes by writing transaction: stamp this chunk's.
+        tx = changes.txid(session)
+        rows["customer_change"] = [(tx, *row[1:]) for row in rows["customer_change"]]
         state.rows += bulk.write(session, COLUMNS, rows)
         state.tables.update({name: len(r) for name, r in rows.items()})
         state.elapsed_s = time.perf_counter() - started
-        if progress is not None:
-            progress(replace(state, tables=Counter(state.tables)))
+        if after_chunk is not None:
+            after_chunk(replace(state, tables=Counter(state.tables)))
 
     for company in maker.bank.companies(count):
         maker.add(company)
@@ -156,8 +164,8 @@ def rm_books(session: Session, count: int) -> list[Owner]:
         session.add(user)
     session.flush()  # users before their placements (no ORM relationship orders them)
     for user_id in new:
-        team = teams[int(user_id[4:]) % len(teams)]
-        session.add(OrgPlacement(user_id=user_id, unit_id=team, role="rm"))
+        home = teams[int(user_id[4:]) % len(teams)]
+        session.add(OrgPlacement(user_id=user_id, unit_id=home, role="rm"))
     session.flush()
     rms = [*DEMO_RMS, *synthetic]
     placements = {
@@ -168,8 +176,8 @@ def rm_books(session: Session, count: int) -> list[Owner]:
     owners = []
     for rm in rms:
         unit = units.get(placements.get(rm, ""))
-        team = unit.id if unit is not None and unit.kind == "team" else None
-        branch = None
+        team: str | None = unit.id if unit is not None and unit.kind == "team" else None
+        branch: str | None = None
         if unit is not None:
             path = [units[part] for part in unit.path.strip("/").split("/") if part in units]
             branch = next((u.id for u in reversed(path) if u.kind in BRANCH_KINDS), None)

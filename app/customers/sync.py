@@ -9,11 +9,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import ColumnElement, String, any_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.customers import assignments, changes, custom_fields, records
+from app.customers import assignments, bulk, changes, custom_fields, records
 from app.customers.customers import custom_diff
 from app.customers.models import Customer, CustomerSource, CustomField, RmAssignment
 from app.db import Base, utcnow
@@ -99,16 +100,19 @@ def _load(
     """Everything the batch refers to, in a few queries: links, customers, RMs, org units."""
     ids = [str(r.get("external_id")) for r in batch if r.get("external_id") is not None]
     usccs = [str(r.get("uscc") or "").strip().upper() for r in batch]
+    postgres = session.get_bind().dialect.name == "postgresql"
     links = dict(
         session.execute(
             select(CustomerSource.external_id, CustomerSource.customer_id).where(
                 CustomerSource.source_system == source_system,
-                CustomerSource.external_id.in_(ids),
+                _among(CustomerSource.external_id, ids, postgres),
             )
         ).all()
     )
-    query = select(Customer).where(Customer.id.in_(list(links.values())) | Customer.uscc.in_(usccs))
-    if session.get_bind().dialect.name == "postgresql":
+    query = select(Customer).where(
+        _among(Customer.id, list(links.values()), postgres) | _among(Customer.uscc, usccs, postgres)
+    )
+    if postgres:
         # Held until commit: nobody changes these customers between our read and write.
         query = query.with_for_update().execution_options(populate_existing=True)
     customers = list(session.scalars(query))
@@ -130,6 +134,14 @@ def _load(
         "by_uscc": {c.uscc: c for c in customers},
         "org": org,
     }
+
+
+def _among(column: Any, values: list[str], postgres: bool) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL `= ANY(array)`: one parameter instead of a thousand
+    (cheaper to send, parse and plan, and one cached statement for every batch size)."""
+    if postgres:
+        return column == any_(bindparam(None, values, type_=ARRAY(String)))  # type: ignore[no-any-return]
+    return column.in_(values)  # type: ignore[no-any-return]
 
 
 def _plan(
@@ -241,16 +253,17 @@ def _write(session: Session, plans: list[_Plan], source_system: str, by: str) ->
                     "assigned_by": by,
                 }
             )
-    table = Base.metadata.tables["customer"]
+    # COPY for the new rows and one UPDATE ... FROM unnest per set of changed columns
+    # (PostgreSQL): a few statements per batch instead of one per record.
     if new_rows:
-        session.execute(insert(table), new_rows)
-    for keys, rows in updates.items():
-        session.execute(
-            update(table)
-            .where(table.c.id == bindparam("_id"))
-            .values({k: bindparam(k) for k in keys if k != "_id"}),
-            rows,
-        )
+        bulk.insert_dicts(session, "customer", new_rows)
+    if updates:
+        bulk.update_by_id(
+            session,
+            "customer",
+            [{("id" if k == "_id" else k): v for k, v in row.items()} for rows in updates.values()
+             for row in rows],
+        )  # fmt: skip
     links = [
         {
             "source_system": source_system,
@@ -262,7 +275,7 @@ def _write(session: Session, plans: list[_Plan], source_system: str, by: str) ->
         if p.link
     ]
     if links:
-        session.execute(insert(Base.metadata.tables["customer_source"]), links)
+        bulk.insert_dicts(session, "customer_source", links)
     if reassigned:
         session.execute(
             update(Base.metadata.tables["customer_rm_assignment"])
@@ -270,7 +283,7 @@ def _write(session: Session, plans: list[_Plan], source_system: str, by: str) ->
             .values(valid_to=now)
         )
     if assignment_rows:
-        session.execute(insert(Base.metadata.tables["customer_rm_assignment"]), assignment_rows)
+        bulk.insert_dicts(session, "customer_rm_assignment", assignment_rows)
     changes.record(
         session, change_rows, source="sync", changed_by=by, source_system=source_system, at=now
     )

@@ -29,7 +29,7 @@ HEAD_OFFICE = Actor("hq_liu", frozenset({"head_office_credit"}), OrgScope(everyt
 def seeded(sessions: sessionmaker[Session]) -> seeding.Progress:
     with sessions() as session:
         lines: list[seeding.Progress] = []
-        state = seeding.seed(session, COUNT, seed_value=42, chunk=100, progress=lines.append)
+        state = seeding.seed(session, COUNT, seed_value=42, chunk=100, after_chunk=lines.append)
         session.commit()
     assert [p.customers for p in lines] == [100, 200, 300]
     assert lines[-1].rows == state.rows and state.rows_per_s > 0
