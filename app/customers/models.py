@@ -32,6 +32,21 @@ class Customer(Base):
         # An RM's own book, sorted by name, without a sort step.
         Index("ix_customer_rm_name", "rm_id", "name"),
         Index("ix_customer_branch_name", "branch_id", "name"),
+        # Sorting by creation or last change pages from the index, without a sort step.
+        Index("ix_customer_created", "created_at", "id"),
+        Index("ix_customer_updated", "updated_at", "id"),
+        # Prefix filters (industry "I65", region "3101") are LIKE 'x%': a plain btree serves
+        # them only under the C collation, the pattern operator class under any.
+        Index(
+            "ix_customer_industry_prefix",
+            "industry_code",
+            postgresql_ops={"industry_code": "varchar_pattern_ops"},
+        ),
+        Index(
+            "ix_customer_region_prefix",
+            "region_code",
+            postgresql_ops={"region_code": "varchar_pattern_ops"},
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -40,8 +55,8 @@ class Customer(Base):
     legal_representative: Mapped[str | None] = mapped_column(String(100))
     registered_capital: Mapped[Decimal | None] = mapped_column(Numeric(20, 2))
     capital_currency: Mapped[str] = mapped_column(String(3), default="CNY")
-    industry_code: Mapped[str | None] = mapped_column(String(8), index=True)
-    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    industry_code: Mapped[str | None] = mapped_column(String(8))
+    region_code: Mapped[str] = mapped_column(String(6))
     establishment_date: Mapped[date | None] = mapped_column(Date)
     size_class: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default="prospect", index=True)
