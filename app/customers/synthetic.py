@@ -48,6 +48,8 @@ INDUSTRIES = {
     "C2614": "化工",
     "G5431": "物流",
 }
+_REGION_CODES = tuple(REGIONS)
+_INDUSTRY_CODES = tuple(INDUSTRIES)
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
 _GIVEN = "伟芳娜秀敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红文斌海波鹏飞宇浩然晨"
 _BRAND = (
@@ -179,8 +181,8 @@ class SyntheticBank:
 
     def company(self) -> Company:
         self._serial += 1
-        region = self.random.choice(list(REGIONS))
-        industry = self.random.choice(list(INDUSTRIES))
+        region = self.random.choice(_REGION_CODES)
+        industry = self.random.choice(_INDUSTRY_CODES)
         capital = Decimal(round(min(math.exp(self.random.gauss(math.log(1000), 1.4)), 1e6), 2))
         established = date(1990, 1, 1) + timedelta(
             days=int(12_800 * self.random.random() ** 0.6)  # skewed towards recent years
@@ -231,7 +233,7 @@ class SyntheticBank:
     def uscc(self, region: str) -> str:
         """A USCC for a company (9 1 + region + GB 11714 organisation code), both checks valid."""
         while True:
-            body = "".join(self.random.choice(_ORG_BODY) for _ in range(8))
+            body = "".join(self.random.choices(_ORG_BODY, k=8))
             total = sum(int(c, 36) * w for c, w in zip(body, _ORG_WEIGHTS, strict=True))
             value = 11 - total % 11
             org_check = {10: "X", 11: "0"}.get(value, str(value))
@@ -256,7 +258,7 @@ class SyntheticBank:
         )
         born = date(1955, 1, 1) + timedelta(days=self.random.randrange(365 * 45))
         first17 = (
-            f"{self.random.choice(list(REGIONS))}{born:%Y%m%d}{self.random.randrange(1000):03d}"
+            f"{self.random.choice(_REGION_CODES)}{born:%Y%m%d}{self.random.randrange(1000):03d}"
         )
         return Person(
             key=f"P{self._serial:08d}",
