@@ -39,6 +39,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -278,7 +279,7 @@ def sync_records(count: int) -> list[dict[str, Any]]:
             "uscc": c.uscc,
             "name": c.name,
             "legal_representative": c.legal_representative.name,
-            "registered_capital": str(c.registered_capital * 10_000),
+            "registered_capital": str((c.registered_capital * 10_000).quantize(Decimal("0.01"))),
             "industry_code": c.industry_code,
             "establishment_date": c.established_on.isoformat(),
             "size_class": c.size_class,
@@ -389,7 +390,11 @@ def main() -> int:
     parser.add_argument("--searches", type=int, default=100, help="queries per search shape")
     parser.add_argument("--sync-records", type=int, default=20_000)
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--parts", default="view,search,upsert", help="which measurements to run (comma list)"
+    )
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
 
     figures: dict[str, Any] = {"build": build(args.customers, args.reuse)}
     from api import create_app
@@ -414,20 +419,24 @@ def main() -> int:
             )
         ]
     random.Random(1).shuffle(sample)
-    figures["view"] = views(sessions, sample)
-    figures["view"]["http"] = http_views(
-        app, sample[: args.http_samples], figures["view"]["head_office"]["p50_ms"]
-    )
-    figures["search"] = searches(sessions, args.searches, [c for c, _ in sample[:500]])
-    figures["upsert"] = upserts(sessions, args.sync_records)
-    checks = {
-        "360 p99 (RM) <= 20 ms": figures["view"]["rm"]["p99_ms"] <= TARGETS["view_p99_ms"],
-        "360 p99 (head office) <= 20 ms": figures["view"]["head_office"]["p99_ms"]
-        <= TARGETS["view_p99_ms"],
-        "search p99 (mix) <= 50 ms": figures["search"]["mix"]["p99_ms"] <= TARGETS["search_p99_ms"],
-        "upsert new >= 5,000/s": figures["upsert"]["create"]["per_s"] >= TARGETS["upsert_per_s"],
-        "upsert replay >= 5,000/s": figures["upsert"]["replay"]["per_s"] >= TARGETS["upsert_per_s"],
-    }
+    checks: dict[str, bool] = {}
+    if "view" in parts:
+        figures["view"] = views(sessions, sample)
+        figures["view"]["http"] = http_views(
+            app, sample[: args.http_samples], figures["view"]["head_office"]["p50_ms"]
+        )
+        for who in ("rm", "head_office"):
+            met = figures["view"][who]["p99_ms"] <= TARGETS["view_p99_ms"]
+            checks[f"360 p99 ({who}) <= 20 ms"] = met
+    if "search" in parts:
+        figures["search"] = searches(sessions, args.searches, [c for c, _ in sample[:500]])
+        met = figures["search"]["mix"]["p99_ms"] <= TARGETS["search_p99_ms"]
+        checks["search p99 (mix) <= 50 ms"] = met
+    if "upsert" in parts:
+        figures["upsert"] = upserts(sessions, args.sync_records)
+        for phase_name in ("create", "replay", "update"):
+            met = figures["upsert"][phase_name]["per_s"] >= TARGETS["upsert_per_s"]
+            checks[f"upsert {phase_name} >= 5,000/s"] = met
     print("targets:")
     for name, met in checks.items():
         print(f"  {name:<34} {'met' if met else 'NOT met'}")

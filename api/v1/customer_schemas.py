@@ -89,7 +89,7 @@ class CustomerPage(Schema):
     items = fields.List(fields.Nested(CustomerOut))
     total = fields.Integer()
     total_exact = fields.Boolean(
-        metadata={"description": "false: more than 10,000 match and total is an estimate"}
+        metadata={"description": "false: more than 1,000 match and total is an estimate"}
     )
     limit = fields.Integer()
     offset = fields.Integer()

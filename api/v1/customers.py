@@ -70,7 +70,7 @@ class CustomerList(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Search the customers I may see: name (partial), USCC, RM, team, branch, industry,
         region, status, rating and custom fields (`custom.<key>=value`, `.gte`, `.lte`).
-        `total` is exact up to 10,000 matches; beyond, an estimate with `total_exact` false."""
+        `total` is exact up to 1,000 matches; beyond, an estimate with `total_exact` false."""
         session, actor = db_session(), current_actor()
         query = customers.CustomerQuery(
             name=args.get("name"),

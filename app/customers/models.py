@@ -6,7 +6,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import DDL, BigInteger, Date, ForeignKey, Index, Integer, Numeric, String, event
+from sqlalchemy import (
+    DDL,
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    event,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, JsonType, utcnow
@@ -42,11 +54,18 @@ class Customer(Base):
             "industry_code",
             postgresql_ops={"industry_code": "varchar_pattern_ops"},
         ),
-        Index(
-            "ix_customer_region_prefix",
-            "region_code",
-            postgresql_ops={"region_code": "varchar_pattern_ops"},
+        # Region filters are a province (2 digits), prefecture (4) or county (6), sorted by
+        # name. Company names start with their city, so name order and region go together: a
+        # walk of the name index filtering on region can pass most of the table before its
+        # first match. These indexes give each level's customers in name order directly.
+        Index("ix_customer_region_name", "region_code", "name"),
+        Index("ix_customer_prefecture_name", func.substr(text("region_code"), 1, 4), "name").ddl_if(
+            dialect="postgresql"
         ),
+        Index("ix_customer_province_name", func.substr(text("region_code"), 1, 2), "name").ddl_if(
+            dialect="postgresql"
+        ),
+        # Bare rm_id and branch_id lookups use the composite indexes above (leading column).
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -61,9 +80,9 @@ class Customer(Base):
     size_class: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default="prospect", index=True)
     risk_rating: Mapped[str | None] = mapped_column(String(8), index=True)
-    rm_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    rm_id: Mapped[str | None] = mapped_column(String(64))
     team_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    branch_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    branch_id: Mapped[str | None] = mapped_column(String(64))
     # Values of the run-time custom fields, keyed by field key (JSONB on PostgreSQL).
     custom: Mapped[dict[str, Any]] = mapped_column(default=dict)
     version: Mapped[int] = mapped_column(default=1)

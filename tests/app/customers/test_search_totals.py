@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.customers import search as search_module
 from app.customers import seeding
 from app.customers.search import CustomerQuery, find
+from app.errors import InvalidInputError
 from app.identity.actor import Actor, OrgScope
 
 HEAD_OFFICE = Actor("hq_liu", frozenset({"head_office_credit"}), OrgScope(everything=True))
@@ -71,3 +72,15 @@ def test_search_api_pages_profiles_in_a_fixed_number_of_queries(
     assert all(item["source_ids"][0]["source_system"] == "ECIF" for item in body["items"])
     sources = [s for s in statements if "FROM customer_source" in s]
     assert len(sources) == 1, "one query for the source ids of the whole page"
+
+
+def test_search_region_is_a_province_prefecture_or_county(store: Session) -> None:
+    rows = find(store, HEAD_OFFICE, CustomerQuery(limit=50)).customers
+    county = rows[0].region_code
+    for code in (county[:2], county[:4], county):
+        found = find(store, HEAD_OFFICE, CustomerQuery(region=code, limit=50)).customers
+        assert found and all(c.region_code.startswith(code) for c in found)
+        assert [c.name for c in found] == sorted(c.name for c in found)
+    with pytest.raises(InvalidInputError) as caught:
+        find(store, HEAD_OFFICE, CustomerQuery(region="310"))
+    assert "province" in caught.value.errors["region"]
