@@ -41,6 +41,14 @@ class Customer(Base):
             postgresql_using="gin",
             postgresql_ops={"custom": "jsonb_path_ops"},
         ).ddl_if(dialect="postgresql"),
+        # Pages sorted by name: the page's ids come from this index alone (index-only scan),
+        # the filters on the included columns checked without reading the table.
+        Index(
+            "ix_customer_name_cover",
+            "name",
+            "id",
+            postgresql_include=["status", "risk_rating", "rm_id", "team_id", "branch_id", "custom"],
+        ),
         # An RM's own book, sorted by name, without a sort step.
         Index("ix_customer_rm_name", "rm_id", "name"),
         Index("ix_customer_branch_name", "branch_id", "name"),
@@ -70,7 +78,7 @@ class Customer(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     uscc: Mapped[str] = mapped_column(String(18), unique=True)
-    name: Mapped[str] = mapped_column(String(200), index=True)
+    name: Mapped[str] = mapped_column(String(200))
     legal_representative: Mapped[str | None] = mapped_column(String(100))
     registered_capital: Mapped[Decimal | None] = mapped_column(Numeric(20, 2))
     capital_currency: Mapped[str] = mapped_column(String(3), default="CNY")

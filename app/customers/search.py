@@ -86,14 +86,31 @@ def find(session: Session, actor: Actor, q: CustomerQuery) -> Found:
     """
     if q.sort not in SORTS:
         raise InvalidInputError("invalid sort", errors={"sort": f"one of {', '.join(SORTS)}"})
-    query = _filtered(session, actor, q)
     column = SORTS[q.sort]
     ordered = column.asc() if q.order == "asc" else column.desc()
     tie = Customer.id.asc() if q.order == "asc" else Customer.id.desc()
-    page = list(session.scalars(query.order_by(ordered, tie).limit(q.limit).offset(q.offset)))
+    # The page's ids first, then their rows: the id query can be answered from an index
+    # alone (ix_customer_name_cover carries the filtered columns), so a filter that keeps
+    # one row in thirty costs index entries, not thirty heap reads per customer shown.
+    ids = (
+        _filtered(session, actor, q, ordered=True)
+        .with_only_columns(Customer.id, column)
+        .order_by(ordered, tie)
+        .limit(q.limit)
+        .offset(q.offset)
+        .subquery()
+    )
+    key = ids.c[column.key]
+    page = list(
+        session.scalars(
+            select(Customer)
+            .join(ids, ids.c.id == Customer.id)
+            .order_by(key.asc() if q.order == "asc" else key.desc(), tie)
+        )
+    )
     if page and len(page) < q.limit:
         return Found(page, q.offset + len(page))
-    return Found(page, *count(session, query))
+    return Found(page, *count(session, _filtered(session, actor, q, ordered=False)))
 
 
 def count(session: Session, query: Select[Any]) -> tuple[int, bool]:
@@ -125,7 +142,9 @@ def _explain(element: _Explain, compiler: Any, **kw: Any) -> str:
     return "EXPLAIN (FORMAT JSON) " + str(compiler.process(element.statement, **kw))
 
 
-def _filtered(session: Session, actor: Actor, q: CustomerQuery) -> Select[Any]:
+def _filtered(session: Session, actor: Actor, q: CustomerQuery, *, ordered: bool) -> Select[Any]:
+    """The customers matching `q`; `ordered` when the rows are read in sort order (the
+    region filter then takes the form its name-ordered indexes serve)."""
     query: Select[Any] = select(Customer).where(scope.visible(actor))
     if q.name:
         query = query.where(Customer.name.ilike(_like(q.name.strip()), escape="\\"))
@@ -150,7 +169,7 @@ def _filtered(session: Session, actor: Actor, q: CustomerQuery) -> Select[Any]:
             Customer.industry_code.like(_prefix(q.industry.strip().upper()), escape="\\")
         )
     if q.region:
-        query = query.where(_region(q.region.strip()))
+        query = query.where(_region(q.region.strip(), ordered))
     if q.status:
         query = query.where(Customer.status.in_(q.status))
     if q.risk_rating:
@@ -161,8 +180,10 @@ def _filtered(session: Session, actor: Actor, q: CustomerQuery) -> Select[Any]:
     return query
 
 
-def _region(code: str) -> ColumnElement[bool]:
-    """A province, prefecture or county; the same expressions as the region indexes."""
+def _region(code: str, ordered: bool) -> ColumnElement[bool]:
+    """A province, prefecture or county. In sort order: the expressions of the region-and-
+    name indexes; for counting: a range of codes, one index range, not a scan past the codes
+    of every province before it."""
     if not code.isdigit() or len(code) not in (2, 4, 6):
         raise InvalidInputError(
             "invalid region",
@@ -170,6 +191,12 @@ def _region(code: str) -> ColumnElement[bool]:
         )
     if len(code) == 6:
         return Customer.region_code == code
+    if not ordered:
+        # Digit strings: the codes of a prefix lie in [prefix, prefix + 1).
+        following = str(int(code) + 1).zfill(len(code))
+        if len(following) > len(code):  # "99": nothing follows
+            return Customer.region_code >= code
+        return (Customer.region_code >= code) & (Customer.region_code < following)
     # Constants in the SQL text, not parameters: a prepared (generic) plan must still see
     # the indexed expression substr(region_code, 1, N).
     level: ColumnElement[Any] = literal_column("2" if len(code) == 2 else "4")

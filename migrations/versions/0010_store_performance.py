@@ -30,6 +30,13 @@ def upgrade() -> None:
         ["industry_code"],
         postgresql_ops={"industry_code": "varchar_pattern_ops"},
     )
+    op.drop_index("ix_customer_name", table_name="customer")
+    op.create_index(
+        "ix_customer_name_cover",
+        "customer",
+        ["name", "id"],
+        postgresql_include=["status", "risk_rating", "rm_id", "team_id", "branch_id", "custom"],
+    )
     op.create_index("ix_customer_region_name", "customer", ["region_code", "name"])
     if op.get_bind().dialect.name == "postgresql":
         op.create_index(
@@ -53,6 +60,8 @@ def downgrade() -> None:
         op.drop_index("ix_customer_province_name", table_name="customer")
         op.drop_index("ix_customer_prefecture_name", table_name="customer")
     op.drop_index("ix_customer_region_name", table_name="customer")
+    op.drop_index("ix_customer_name_cover", table_name="customer")
+    op.create_index("ix_customer_name", "customer", ["name"])
     op.drop_index("ix_customer_industry_prefix", table_name="customer")
     op.create_index("ix_customer_branch_id", "customer", ["branch_id"])
     op.create_index("ix_customer_rm_id", "customer", ["rm_id"])
