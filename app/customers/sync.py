@@ -64,16 +64,15 @@ def sync(
         raise InvalidInputError(
             "batch too large", errors={"records": f"at most {MAX_BATCH} records per batch"}
         )
-    results = [RecordResult(i, r.get("external_id")) for i, r in enumerate(batch)]
-    known = _load(session, source_system, batch)
     fields = custom_fields.active(session)
-    plans: list[_Plan] = []
-    claimed_usccs: dict[str, int] = {}
-    claimed_ids: dict[str, int] = {}
-    for record, result in zip(batch, results, strict=True):
-        plan = _plan(session, record, result, known, fields, claimed_usccs, claimed_ids)
-        if plan is not None:
-            plans.append(plan)
+    # Plan on what is committed, without locks: a replay (everything unchanged) and new
+    # customers (unique constraints catch a racing creator) write no lock. Only when an
+    # existing customer is to change are the customers read again FOR UPDATE and the batch
+    # planned again on those locked rows, so no concurrent change is lost.
+    results, plans = _plan_all(session, batch, _load(session, source_system, batch), fields)
+    if any(p.customer is not None and (p.diffs or p.link) for p in plans):
+        locked = _load(session, source_system, batch, lock=True)
+        results, plans = _plan_all(session, batch, locked, fields)
     writes = [p for p in plans if p.diffs or p.link]
     for plan in plans:
         if not plan.diffs and not plan.link:
@@ -94,8 +93,29 @@ def sync(
     return results
 
 
+def _plan_all(
+    session: Session,
+    batch: Sequence[Mapping[str, Any]],
+    known: dict[str, Any],
+    fields: Mapping[str, CustomField],
+) -> tuple[list[RecordResult], list[_Plan]]:
+    results = [RecordResult(i, r.get("external_id")) for i, r in enumerate(batch)]
+    plans: list[_Plan] = []
+    claimed_usccs: dict[str, int] = {}
+    claimed_ids: dict[str, int] = {}
+    for record, result in zip(batch, results, strict=True):
+        plan = _plan(session, record, result, known, fields, claimed_usccs, claimed_ids)
+        if plan is not None:
+            plans.append(plan)
+    return results, plans
+
+
 def _load(
-    session: Session, source_system: str, batch: Sequence[Mapping[str, Any]]
+    session: Session,
+    source_system: str,
+    batch: Sequence[Mapping[str, Any]],
+    *,
+    lock: bool = False,
 ) -> dict[str, Any]:
     """Everything the batch refers to, in a few queries: links, customers, RMs, org units."""
     ids = [str(r.get("external_id")) for r in batch if r.get("external_id") is not None]
@@ -112,9 +132,10 @@ def _load(
     query = select(Customer).where(
         _among(Customer.id, list(links.values()), postgres) | _among(Customer.uscc, usccs, postgres)
     )
-    if postgres:
+    if lock and postgres:
         # Held until commit: nobody changes these customers between our read and write.
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update()
+    query = query.execution_options(populate_existing=True)
     customers = list(session.scalars(query))
     rms = {str(r["rm_id"]) for r in batch if r.get("rm_id")}
     # Per-record lookups of RMs and units then cost no queries.
