@@ -7,8 +7,10 @@ from flask import Flask, current_app
 from sqlalchemy.exc import IntegrityError
 
 from app.context import Services
+from app.customers import seeding
 from app.db import Base, transaction
 from app.deployments.deploy import deploy_directories
+from app.errors import ConflictError, InvalidInputError
 from app.identity.actor import SYSTEM
 from app.identity.users import seed_demo_staff
 from app.org.demo import DEMO_PLACEMENTS, DEMO_UNITS
@@ -36,6 +38,47 @@ def deploy_models(services: Services) -> None:
             click.echo(f"warning    {warning.message}", err=True)
 
 
+def _progress(state: seeding.Progress) -> None:
+    click.echo(
+        f"  {state.customers:>10,}/{state.target:,} customers  {state.rows:>12,} rows  "
+        f"{state.rows_per_s:>9,.0f} rows/s  elapsed {state.elapsed_s:7.1f} s  "
+        f"ETA {state.eta_s:7.1f} s",
+        err=True,
+    )
+
+
+def seed_customers(services: Services, count: int, seed_value: int, chunk: int) -> None:
+    """`seed-demo --customers N`: one commit per chunk (no transaction open for minutes)."""
+    click.echo(f"Seeding {count:,} synthetic customers (seed {seed_value}):", err=True)
+    with services.sessions() as session:
+
+        def committed(state: seeding.Progress) -> None:
+            session.commit()
+            _progress(state)
+
+        try:
+            state = seeding.seed(
+                session, count, seed_value=seed_value, chunk=chunk, after_chunk=committed
+            )
+        except (ConflictError, InvalidInputError) as exc:
+            raise click.ClickException(str(exc)) from None
+        except BaseException:
+            session.rollback()
+            click.echo(
+                "Seeding stopped: the chunks committed so far stay; seed again into a new "
+                "database.",
+                err=True,
+            )
+            raise
+    click.echo(
+        f"Seeded {state.customers:,} customers and {state.rows - state.customers:,} related "
+        f"rows in {state.elapsed_s:.1f} s:",
+        err=True,
+    )
+    for name, rows in sorted(state.tables.items()):
+        click.echo(f"  {name:28} {rows:>12,}", err=True)
+
+
 def register(app: Flask) -> None:
     @app.cli.command("deploy")
     def deploy_command() -> None:
@@ -43,8 +86,19 @@ def register(app: Flask) -> None:
         deploy_models(current_app.extensions["corpflow"])
 
     @app.cli.command("seed-demo")
-    def seed_demo_command() -> None:
-        """Create the demo staff and print their names, groups and passwords."""
+    @click.option(
+        "--customers",
+        type=click.IntRange(0, seeding.MAX_CUSTOMERS),
+        default=0,
+        help="Also write this many synthetic customers with everything around them "
+        "(about 11 related rows each) into an empty store.",
+    )
+    @click.option("--seed", "seed_value", type=int, default=20261129, help="Random seed.")
+    @click.option("--chunk", type=click.IntRange(100, 100_000), default=5000,
+                  help="Customers per bulk write (and per progress line).")  # fmt: skip
+    def seed_demo_command(customers: int, seed_value: int, chunk: int) -> None:
+        """Create the demo staff and print their names, groups and passwords; with
+        --customers N, also N realistic synthetic customers."""
         services: Services = current_app.extensions["corpflow"]
         with transaction(services.sessions) as session:
             staff = seed_demo_staff(session)
@@ -61,6 +115,8 @@ def register(app: Flask) -> None:
             unit, role = DEMO_PLACEMENTS.get(user_id, ("-", "-"))
             place = f"{unit}, {role}" if unit != "-" else "-"
             click.echo(f"  {user_id:15} {password:16} {', '.join(groups):30} {place:20} {display}")
+        if customers:
+            seed_customers(services, customers, seed_value, chunk)
 
     @app.cli.command("init-db")
     def init_db_command() -> None:

@@ -85,6 +85,16 @@ class CustomerOut(Schema):
     updated_at = fields.DateTime()
 
 
+class CustomerPage(Schema):
+    items = fields.List(fields.Nested(CustomerOut))
+    total = fields.Integer()
+    total_exact = fields.Boolean(
+        metadata={"description": "false: more than 1,000 match and total is an estimate"}
+    )
+    limit = fields.Integer()
+    offset = fields.Integer()
+
+
 class CustomerSaved(CustomerOut):
     changed = fields.List(fields.String())
     warnings = fields.List(fields.String())

@@ -18,6 +18,7 @@ from api.v1.customer_schemas import (
     CustomerArgs,
     CustomerIn,
     CustomerOut,
+    CustomerPage,
     CustomerPatch,
     CustomerSaved,
     FeedArgs,
@@ -65,10 +66,11 @@ def _expected_version(body: dict[str, Any]) -> int | None:
 @blp.route("")
 class CustomerList(MethodView):
     @blp.arguments(CustomerArgs, location="query")
-    @blp.response(200, paged(CustomerOut))
+    @blp.response(200, CustomerPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Search the customers I may see: name (partial), USCC, RM, team, branch, industry,
-        region, status, rating and custom fields (`custom.<key>=value`, `.gte`, `.lte`)."""
+        region, status, rating and custom fields (`custom.<key>=value`, `.gte`, `.lte`).
+        `total` is exact up to 1,000 matches; beyond, an estimate with `total_exact` false."""
         session, actor = db_session(), current_actor()
         query = customers.CustomerQuery(
             name=args.get("name"),
@@ -86,8 +88,9 @@ class CustomerList(MethodView):
             limit=args["limit"],
             offset=args["offset"],
         )
-        rows, total = customers.search(session, actor, query)
-        return page([customers.profile(session, actor, c) for c in rows], total, args)
+        found = customers.find(session, actor, query)
+        body = page(customers.profiles(session, actor, found.customers), found.total, args)
+        return {**body, "total_exact": found.total_exact}
 
     @blp.arguments(CustomerIn)
     @blp.response(201, CustomerSaved)

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, tuple_
+from sqlalchemy import func, select, text, tuple_
 from sqlalchemy.orm import Session
 
+from app.customers import bulk
 from app.customers.models import CustomerChange
 from app.db import utcnow
 from app.errors import ConflictError, InvalidInputError
@@ -72,8 +73,8 @@ def record(
         for c in changes
     ]
     if rows:
-        # Core, not the ORM's bulk path: one multi-row INSERT per few hundred rows.
-        session.execute(insert(CustomerChange.__table__), rows)  # type: ignore[arg-type]
+        # COPY on PostgreSQL, a Core executemany elsewhere: never the ORM's per-row path.
+        bulk.insert_dicts(session, CustomerChange.__tablename__, rows)
     return len(rows)
 
 

@@ -164,8 +164,10 @@ def list_fields(session: Session, actor: Actor) -> list[CustomField]:
 
 
 def active(session: Session) -> dict[str, CustomField]:
-    rows = session.scalars(select(CustomField).where(CustomField.active.is_(True)))
-    return {f.key: f for f in rows}
+    return {f.key: f for f in session.scalars(_ACTIVE)}
+
+
+_ACTIVE = select(CustomField).where(CustomField.active.is_(True))
 
 
 def may_see(field: CustomField, actor: Actor) -> bool:

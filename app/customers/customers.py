@@ -8,13 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.customers import assignments, changes, custom_fields, records, scope, statuses
 from app.customers.models import Customer, CustomerSource
-from app.customers.search import CustomerQuery, search
+from app.customers.search import CustomerQuery, Found, find, search
 from app.db import utcnow
 from app.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from app.identity.actor import Actor
@@ -26,7 +26,17 @@ WRITERS = (
     "risk_officer",
     "admin",
 )
-__all__ = ["CustomerQuery", "create", "get", "profile", "search", "update"]
+__all__ = [
+    "CustomerQuery",
+    "Found",
+    "create",
+    "find",
+    "get",
+    "profile",
+    "profiles",
+    "search",
+    "update",
+]
 
 
 @dataclass
@@ -213,25 +223,40 @@ def snapshot(customer: Customer) -> dict[str, Any]:
 def profile(session: Session, actor: Actor, customer: Customer) -> dict[str, Any]:
     """What the 360 view shows of the customer record: registration and bank data, owners,
     source ids, version and the custom fields `actor` may see."""
+    return profiles(session, actor, [customer])[0]
+
+
+def profiles(session: Session, actor: Actor, rows: list[Customer]) -> list[dict[str, Any]]:
+    """The profiles of many customers (a search page) in two queries, not two per customer."""
     fields = custom_fields.active(session)
-    sources = session.scalars(
-        select(CustomerSource)
-        .where(CustomerSource.customer_id == customer.id)
-        .order_by(CustomerSource.source_system, CustomerSource.external_id)
-    )
-    return {
-        "id": customer.id,
-        **{name: getattr(customer, name) for name in (*records.BUILT_IN, *records.ORG_FIELDS)},
-        "custom": custom_fields.visible_values(fields, actor, customer.custom or {}),
-        "source_ids": [
-            {"source_system": s.source_system, "external_id": s.external_id} for s in sources
-        ],
-        "version": customer.version,
-        "created_by": customer.created_by,
-        "created_at": customer.created_at,
-        "updated_by": customer.updated_by,
-        "updated_at": customer.updated_at,
-    }
+    sources: dict[str, list[dict[str, str]]] = {c.id: [] for c in rows}
+    if rows:
+        for source in session.scalars(_SOURCES, {"ids": list(sources)}):
+            sources[source.customer_id].append(
+                {"source_system": source.source_system, "external_id": source.external_id}
+            )
+    return [
+        {
+            "id": customer.id,
+            **{name: getattr(customer, name) for name in (*records.BUILT_IN, *records.ORG_FIELDS)},
+            "custom": custom_fields.visible_values(fields, actor, customer.custom or {}),
+            "source_ids": sources[customer.id],
+            "version": customer.version,
+            "created_by": customer.created_by,
+            "created_at": customer.created_at,
+            "updated_by": customer.updated_by,
+            "updated_at": customer.updated_at,
+        }
+        for customer in rows
+    ]
+
+
+# Built once: constructing a statement costs more than running it on an index (360 view).
+_SOURCES = (
+    select(CustomerSource)
+    .where(CustomerSource.customer_id.in_(bindparam("ids", expanding=True)))
+    .order_by(CustomerSource.source_system, CustomerSource.external_id)
+)
 
 
 def history(

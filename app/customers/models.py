@@ -6,7 +6,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import DDL, BigInteger, Date, ForeignKey, Index, Integer, Numeric, String, event
+from sqlalchemy import (
+    DDL,
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    event,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, JsonType, utcnow
@@ -29,26 +41,56 @@ class Customer(Base):
             postgresql_using="gin",
             postgresql_ops={"custom": "jsonb_path_ops"},
         ).ddl_if(dialect="postgresql"),
+        # Pages sorted by name: the page's ids come from this index alone (index-only scan),
+        # the filters on the included columns checked without reading the table.
+        Index(
+            "ix_customer_name_cover",
+            "name",
+            "id",
+            postgresql_include=["status", "risk_rating", "rm_id", "team_id", "branch_id", "custom"],
+        ),
         # An RM's own book, sorted by name, without a sort step.
         Index("ix_customer_rm_name", "rm_id", "name"),
         Index("ix_customer_branch_name", "branch_id", "name"),
+        # Sorting by creation or last change pages from the index, without a sort step.
+        Index("ix_customer_created", "created_at", "id"),
+        Index("ix_customer_updated", "updated_at", "id"),
+        # Prefix filters (industry "I65", region "3101") are LIKE 'x%': a plain btree serves
+        # them only under the C collation, the pattern operator class under any.
+        Index(
+            "ix_customer_industry_prefix",
+            "industry_code",
+            postgresql_ops={"industry_code": "varchar_pattern_ops"},
+        ),
+        # Region filters are a province (2 digits), prefecture (4) or county (6), sorted by
+        # name. Company names start with their city, so name order and region go together: a
+        # walk of the name index filtering on region can pass most of the table before its
+        # first match. These indexes give each level's customers in name order directly.
+        Index("ix_customer_region_name", "region_code", "name"),
+        Index("ix_customer_prefecture_name", func.substr(text("region_code"), 1, 4), "name").ddl_if(
+            dialect="postgresql"
+        ),
+        Index("ix_customer_province_name", func.substr(text("region_code"), 1, 2), "name").ddl_if(
+            dialect="postgresql"
+        ),
+        # Bare rm_id and branch_id lookups use the composite indexes above (leading column).
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     uscc: Mapped[str] = mapped_column(String(18), unique=True)
-    name: Mapped[str] = mapped_column(String(200), index=True)
+    name: Mapped[str] = mapped_column(String(200))
     legal_representative: Mapped[str | None] = mapped_column(String(100))
     registered_capital: Mapped[Decimal | None] = mapped_column(Numeric(20, 2))
     capital_currency: Mapped[str] = mapped_column(String(3), default="CNY")
-    industry_code: Mapped[str | None] = mapped_column(String(8), index=True)
-    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    industry_code: Mapped[str | None] = mapped_column(String(8))
+    region_code: Mapped[str] = mapped_column(String(6))
     establishment_date: Mapped[date | None] = mapped_column(Date)
     size_class: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default="prospect", index=True)
     risk_rating: Mapped[str | None] = mapped_column(String(8), index=True)
-    rm_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    rm_id: Mapped[str | None] = mapped_column(String(64))
     team_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    branch_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    branch_id: Mapped[str | None] = mapped_column(String(64))
     # Values of the run-time custom fields, keyed by field key (JSONB on PostgreSQL).
     custom: Mapped[dict[str, Any]] = mapped_column(default=dict)
     version: Mapped[int] = mapped_column(default=1)

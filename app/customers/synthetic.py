@@ -48,10 +48,37 @@ INDUSTRIES = {
     "C2614": "化工",
     "G5431": "物流",
 }
+_REGION_CODES = tuple(REGIONS)
+_INDUSTRY_CODES = tuple(INDUSTRIES)
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
 _GIVEN = "伟芳娜秀敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红文斌海波鹏飞宇浩然晨"
-_BRAND = "华信恒达鑫源泰和嘉瑞盛通博远金辉宏宇中联天成永安新元德润启明长城东方"
+_BRAND = (
+    "华信恒达鑫源泰和嘉瑞盛通博远金辉宏宇中联天成永安新元德润启明长城东方"
+    "海纳百川汇丰隆裕晟昌景弘锦程腾飞卓越创维正大万科利群富康瑞祥同舟"
+)
 _SIZES = (("large", 0.03), ("medium", 0.12), ("small", 0.45), ("micro", 0.40))
+# 潜客 / 准入中 / 存量 / 休眠 / 退出: most of a bank's book is active customers.
+_STATUSES = (
+    ("active", 0.72),
+    ("prospect", 0.12),
+    ("onboarding", 0.04),
+    ("dormant", 0.09),
+    ("exited", 0.03),
+)
+_RATINGS = (
+    ("AAA", 0.03),
+    ("AA", 0.12),
+    ("A", 0.25),
+    ("BBB", 0.30),
+    ("BB", 0.15),
+    ("B", 0.09),
+    ("CCC", 0.03),
+    ("CC", 0.015),
+    ("C", 0.01),
+    ("D", 0.005),
+)
+# Anti-money-laundering risk level (低/中/高), a typical custom field.
+_AML = (("low", 0.85), ("medium", 0.12), ("high", 0.03))
 # 正常 / 关注 / 次级 / 可疑 / 损失, in the proportions of a typical book.
 _CLASSES = (
     ("normal", 0.962),
@@ -101,6 +128,9 @@ class Company:
     shareholders: list[tuple[str, Decimal]] = field(default_factory=list)
     owners: list[Person] = field(default_factory=list)
     group_key: str | None = None
+    status: str = "active"
+    risk_rating: str | None = None
+    aml_level: str = "low"
 
 
 class SyntheticBank:
@@ -120,11 +150,11 @@ class SyntheticBank:
             made += size
 
     def _group_size(self) -> int:
-        return 1 if self.random.random() < 0.65 else self.random.randint(3, 8)
+        return 1 if self.random.random() < 0.9 else self.random.randint(3, 8)
 
     def _group(self, size: int) -> list[Company]:
         members = [self.company() for _ in range(size)]
-        owners = [self.person() for _ in range(self.random.randint(1, 3))]
+        owners = [self.person() for _ in range(self.random.randint(1, 2 if size == 1 else 3))]
         parent = members[0]
         parent.owners = owners
         parent.shareholders = self._split([p.key for p in owners])
@@ -151,8 +181,8 @@ class SyntheticBank:
 
     def company(self) -> Company:
         self._serial += 1
-        region = self.random.choice(list(REGIONS))
-        industry = self.random.choice(list(INDUSTRIES))
+        region = self.random.choice(_REGION_CODES)
+        industry = self.random.choice(_INDUSTRY_CODES)
         capital = Decimal(round(min(math.exp(self.random.gauss(math.log(1000), 1.4)), 1e6), 2))
         established = date(1990, 1, 1) + timedelta(
             days=int(12_800 * self.random.random() ** 0.6)  # skewed towards recent years
@@ -167,8 +197,13 @@ class SyntheticBank:
             registered_capital=capital,
             established_on=established,
             legal_representative=self.person(),
+            status=self._pick(_STATUSES),
+            aml_level=self._pick(_AML),
         )
-        if self.random.random() < 0.55:
+        # Prospects have no internal rating yet.
+        if company.status != "prospect":
+            company.risk_rating = self._pick(_RATINGS)
+        if self.random.random() < 0.55 and company.status in ("active", "dormant"):
             self._lend(company)
         return company
 
@@ -198,7 +233,7 @@ class SyntheticBank:
     def uscc(self, region: str) -> str:
         """A USCC for a company (9 1 + region + GB 11714 organisation code), both checks valid."""
         while True:
-            body = "".join(self.random.choice(_ORG_BODY) for _ in range(8))
+            body = "".join(self.random.choices(_ORG_BODY, k=8))
             total = sum(int(c, 36) * w for c, w in zip(body, _ORG_WEIGHTS, strict=True))
             value = 11 - total % 11
             org_check = {10: "X", 11: "0"}.get(value, str(value))
@@ -223,7 +258,7 @@ class SyntheticBank:
         )
         born = date(1955, 1, 1) + timedelta(days=self.random.randrange(365 * 45))
         first17 = (
-            f"{self.random.choice(list(REGIONS))}{born:%Y%m%d}{self.random.randrange(1000):03d}"
+            f"{self.random.choice(_REGION_CODES)}{born:%Y%m%d}{self.random.randrange(1000):03d}"
         )
         return Person(
             key=f"P{self._serial:08d}",

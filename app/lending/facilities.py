@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.customers import customers
@@ -89,13 +89,15 @@ def create(session: Session, actor: Actor, customer_id: str, data: Mapping[str, 
 
 def of_customer(session: Session, customer_id: str) -> list[Facility]:
     """A customer's facilities, oldest first (the caller has checked the customer is visible)."""
-    return list(
-        session.scalars(
-            select(Facility)
-            .where(Facility.customer_id == customer_id)
-            .order_by(Facility.created_at, Facility.id)
-        )
-    )
+    return list(session.scalars(_OF_CUSTOMER, {"customer_id": customer_id}))
+
+
+# Built once: constructing a statement costs more than running it on an index (360 view).
+_OF_CUSTOMER = (
+    select(Facility)
+    .where(Facility.customer_id == bindparam("customer_id"))
+    .order_by(Facility.created_at, Facility.id)
+)
 
 
 def with_loans(facility_rows: list[Facility], loan_rows: list[Loan]) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.customers import customers
@@ -186,11 +186,15 @@ def history(
 
 def of_customer(session: Session, customer_id: str) -> list[Loan]:
     """A customer's loans (the caller has checked the customer is visible)."""
-    return list(
-        session.scalars(
-            select(Loan).where(Loan.customer_id == customer_id).order_by(Loan.start_date, Loan.id)
-        )
-    )
+    return list(session.scalars(_OF_CUSTOMER, {"customer_id": customer_id}))
+
+
+# Built once: constructing a statement costs more than running it on an index (360 view).
+_OF_CUSTOMER = (
+    select(Loan)
+    .where(Loan.customer_id == bindparam("customer_id"))
+    .order_by(Loan.start_date, Loan.id)
+)
 
 
 def _record(

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.customers import customers
@@ -160,10 +160,14 @@ def appoint(session: Session, actor: Actor, customer_id: str, data: Mapping[str,
 
 def positions_of(session: Session, customer_id: str) -> list[tuple[Position, Person]]:
     """A customer's positions with their persons (the caller has checked the customer)."""
-    rows = session.execute(
-        select(Position, Person)
-        .join(Person, Person.id == Position.person_id)
-        .where(Position.customer_id == customer_id)
-        .order_by(Position.role, Person.name)
-    )
+    rows = session.execute(_POSITIONS, {"customer_id": customer_id})
     return [(position, person) for position, person in rows]
+
+
+# Built once: constructing a statement costs more than running it on an index (360 view).
+_POSITIONS = (
+    select(Position, Person)
+    .join(Person, Person.id == Position.person_id)
+    .where(Position.customer_id == bindparam("customer_id"))
+    .order_by(Position.role, Person.name)
+)

@@ -94,10 +94,23 @@ SELECT currency, SUM(facility_amount), SUM(loan_balance), SUM(undrawn), COUNT(DI
  GROUP BY currency
  ORDER BY currency
 """
+# Members and exposure from one walk (the 360 view): the reach is computed once and both
+# row kinds come back together, told apart by the first column.
+_BOTH_TAIL = f"""
+, members AS ({_MEMBERS_TAIL}), sums(currency, f, b, u, n) AS ({_EXPOSURE_TAIL})
+SELECT 'member' AS kind, id, name, total, NULL, NULL, NULL, NULL FROM members
+UNION ALL
+SELECT 'sums', currency, NULL, NULL, f, b, u, n FROM sums
+ORDER BY kind, name, id
+"""  # noqa: S608 - constant SQL text
 _QUERIES = {
     (dialect, name): text(reach + tail)
     for dialect, reach in (("postgresql", REACH_PG), ("other", REACH))
-    for name, tail in (("members", _MEMBERS_TAIL), ("exposure", _EXPOSURE_TAIL))
+    for name, tail in (
+        ("members", _MEMBERS_TAIL),
+        ("exposure", _EXPOSURE_TAIL),
+        ("both", _BOTH_TAIL),
+    )
 }
 
 
@@ -146,6 +159,23 @@ def exposure(session: Session, customer_id: str) -> list[Exposure]:
         )
         for r in rows
     ]
+
+
+def members_and_exposure(
+    session: Session, customer_id: str, limit: int = 100
+) -> tuple[list[tuple[str, str]], int, list[Exposure]]:
+    """`members` and `exposure` in one query: the group is walked once."""
+    rows = session.execute(
+        _query(session, "both"), {"customer_id": customer_id, "limit": limit}
+    ).all()
+    members = [(str(r[1]), str(r[2])) for r in rows if r[0] == "member"]
+    total = next((int(r[3]) for r in rows if r[0] == "member"), 0)
+    sums = [
+        Exposure(str(r[1]), _money(r[4]), _money(r[5]), _money(r[6]), int(r[7]))
+        for r in rows
+        if r[0] == "sums"
+    ]
+    return members, total, sums
 
 
 def _money(value: object) -> Decimal:

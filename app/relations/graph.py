@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.customers.models import Customer
@@ -20,28 +20,69 @@ def _party(
     return {"kind": "person", "id": person[0], "name": person[1]}
 
 
+# Built once (aliases too): constructing these costs more than running them on indexes.
+_HOLDER, _HELD = aliased(Customer), aliased(Customer)
+_EDGES = (
+    select(
+        Ownership.id,
+        Ownership.kind,
+        Ownership.percentage,
+        Ownership.basis,
+        Ownership.held_id,
+        _HELD.name,
+        Ownership.holder_customer_id,
+        _HOLDER.name,
+        Ownership.holder_person_id,
+        Person.name,
+    )
+    .join(_HELD, _HELD.id == Ownership.held_id)
+    .outerjoin(_HOLDER, _HOLDER.id == Ownership.holder_customer_id)
+    .outerjoin(Person, Person.id == Ownership.holder_person_id)
+    .where(
+        or_(
+            Ownership.held_id == bindparam("customer_id"),
+            Ownership.holder_customer_id == bindparam("customer_id"),
+        )
+    )
+    .order_by(Ownership.percentage.desc(), Ownership.id)
+)
+_BORROWER, _GUARANTOR = aliased(Customer), aliased(Customer)
+_GUARANTEES = (
+    select(
+        Guarantee.id,
+        Guarantee.amount,
+        Guarantee.currency,
+        Guarantee.facility_id,
+        Guarantee.borrower_id,
+        _BORROWER.name,
+        Guarantee.guarantor_customer_id,
+        _GUARANTOR.name,
+        Guarantee.guarantor_person_id,
+        Person.name,
+    )
+    .join(_BORROWER, _BORROWER.id == Guarantee.borrower_id)
+    .outerjoin(_GUARANTOR, _GUARANTOR.id == Guarantee.guarantor_customer_id)
+    .outerjoin(Person, Person.id == Guarantee.guarantor_person_id)
+    .where(
+        or_(
+            Guarantee.borrower_id == bindparam("customer_id"),
+            Guarantee.guarantor_customer_id == bindparam("customer_id"),
+        )
+    )
+    .order_by(Guarantee.created_at, Guarantee.id)
+)
+_GROUP = (
+    select(CustomerGroup.id, CustomerGroup.name, CustomerGroup.parent_customer_id, Customer.name)
+    .join(GroupMember, GroupMember.group_id == CustomerGroup.id)
+    .join(Customer, Customer.id == CustomerGroup.parent_customer_id)
+    .where(GroupMember.customer_id == bindparam("customer_id"))
+)
+
+
 def direct(session: Session, customer_id: str) -> dict[str, Any]:
     """Three indexed queries: ownership edges, guarantees, group (customer already checked)."""
-    holder, held = aliased(Customer), aliased(Customer)
-    edges = session.execute(
-        select(
-            Ownership.id,
-            Ownership.kind,
-            Ownership.percentage,
-            Ownership.basis,
-            Ownership.held_id,
-            held.name,
-            Ownership.holder_customer_id,
-            holder.name,
-            Ownership.holder_person_id,
-            Person.name,
-        )
-        .join(held, held.id == Ownership.held_id)
-        .outerjoin(holder, holder.id == Ownership.holder_customer_id)
-        .outerjoin(Person, Person.id == Ownership.holder_person_id)
-        .where(or_(Ownership.held_id == customer_id, Ownership.holder_customer_id == customer_id))
-        .order_by(Ownership.percentage.desc(), Ownership.id)
-    )
+    params = {"customer_id": customer_id}
+    edges = session.execute(_EDGES, params)
     result: dict[str, Any] = {
         "shareholders": [],
         "holdings": [],
@@ -59,30 +100,7 @@ def direct(session: Session, customer_id: str) -> dict[str, Any]:
         else:
             item["party"] = {"kind": "customer", "id": held_id, "name": held_name}
             result["holdings" if kind == "shareholding" else "controlled"].append(item)
-    borrower, guarantor = aliased(Customer), aliased(Customer)
-    guarantees = session.execute(
-        select(
-            Guarantee.id,
-            Guarantee.amount,
-            Guarantee.currency,
-            Guarantee.facility_id,
-            Guarantee.borrower_id,
-            borrower.name,
-            Guarantee.guarantor_customer_id,
-            guarantor.name,
-            Guarantee.guarantor_person_id,
-            Person.name,
-        )
-        .join(borrower, borrower.id == Guarantee.borrower_id)
-        .outerjoin(guarantor, guarantor.id == Guarantee.guarantor_customer_id)
-        .outerjoin(Person, Person.id == Guarantee.guarantor_person_id)
-        .where(
-            or_(
-                Guarantee.borrower_id == customer_id, Guarantee.guarantor_customer_id == customer_id
-            )
-        )
-        .order_by(Guarantee.created_at, Guarantee.id)
-    )
+    guarantees = session.execute(_GUARANTEES, params)
     for (
         gid,
         amount,
@@ -102,14 +120,7 @@ def direct(session: Session, customer_id: str) -> dict[str, Any]:
         else:
             item["party"] = {"kind": "customer", "id": b_id, "name": b_name}
             result["guarantees_given"].append(item)
-    group = session.execute(
-        select(
-            CustomerGroup.id, CustomerGroup.name, CustomerGroup.parent_customer_id, Customer.name
-        )
-        .join(GroupMember, GroupMember.group_id == CustomerGroup.id)
-        .join(Customer, Customer.id == CustomerGroup.parent_customer_id)
-        .where(GroupMember.customer_id == customer_id)
-    ).first()
+    group = session.execute(_GROUP, params).first()
     if group is not None:
         result["group"] = {
             "id": group[0],

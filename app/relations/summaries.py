@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.identity.actor import Actor
@@ -14,11 +14,12 @@ from app.people.models import Person
 from app.relations import exposure, owners
 
 GROUP_MEMBERS_SHOWN = 50
+_PERSONS = select(Person).where(Person.id.in_(bindparam("ids", expanding=True)))
 
 
 def group(session: Session, customer_id: str, recorded: Any) -> dict[str, Any]:
-    """Members (first 50 by name, and how many), exposure per currency; two queries."""
-    members, total = exposure.members(session, customer_id, GROUP_MEMBERS_SHOWN)
+    """Members (first 50 by name, and how many), exposure per currency; one query."""
+    members, total, sums = exposure.members_and_exposure(session, customer_id, GROUP_MEMBERS_SHOWN)
     return {
         "recorded": recorded,
         "members": [{"id": cid, "name": name} for cid, name in members],
@@ -32,7 +33,7 @@ def group(session: Session, customer_id: str, recorded: Any) -> dict[str, Any]:
                 "total": e.total,
                 "customers": e.customers,
             }
-            for e in exposure.exposure(session, customer_id)
+            for e in sums
         ],
     }
 
@@ -56,7 +57,7 @@ def beneficial_owners(
     persons = dict(known or {})
     missing = {o.person_id for o in rows} - persons.keys()
     if missing:
-        for person in session.scalars(select(Person).where(Person.id.in_(missing))):
+        for person in session.scalars(_PERSONS, {"ids": sorted(missing)}):
             persons[person.id] = person
     views = disclosure.present(
         session, actor, persons.values(), reason=reason, customer_id=customer_id

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.customers import customers
@@ -119,17 +119,18 @@ def of_customer(
     session: Session, customer_id: str, *, limit: int = 10, offset: int = 0
 ) -> list[Complaint]:
     """Open ones first, then by receipt, newest first."""
-    return list(
-        session.scalars(
-            select(Complaint)
-            .where(Complaint.customer_id == customer_id)
-            .order_by(
-                (Complaint.status == "open").desc(), Complaint.received_at.desc(), Complaint.id
-            )
-            .limit(limit)
-            .offset(offset)
-        )
-    )
+    params = {"customer_id": customer_id, "limit": limit, "offset": offset}
+    return list(session.scalars(_OF_CUSTOMER, params))
+
+
+# Built once: constructing a statement costs more than running it on an index (360 view).
+_OF_CUSTOMER = (
+    select(Complaint)
+    .where(Complaint.customer_id == bindparam("customer_id"))
+    .order_by((Complaint.status == "open").desc(), Complaint.received_at.desc(), Complaint.id)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
 
 
 def list_for(

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.customers import customers
@@ -139,17 +139,18 @@ def of_customer(
     session: Session, customer_id: str, *, limit: int = 10, offset: int = 0
 ) -> list[RiskSignal]:
     """Open ones first, then newest first."""
-    return list(
-        session.scalars(
-            select(RiskSignal)
-            .where(RiskSignal.customer_id == customer_id)
-            .order_by(
-                RiskSignal.status.in_(OPEN).desc(), RiskSignal.detected_at.desc(), RiskSignal.id
-            )
-            .limit(limit)
-            .offset(offset)
-        )
-    )
+    params = {"customer_id": customer_id, "limit": limit, "offset": offset}
+    return list(session.scalars(_OF_CUSTOMER, params))
+
+
+# Built once: constructing a statement costs more than running it on an index (360 view).
+_OF_CUSTOMER = (
+    select(RiskSignal)
+    .where(RiskSignal.customer_id == bindparam("customer_id"))
+    .order_by(RiskSignal.status.in_(OPEN).desc(), RiskSignal.detected_at.desc(), RiskSignal.id)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
 
 
 def list_for(
