@@ -105,12 +105,12 @@ def fire(timer_id: str) -> bool:
     """
     services = current()
     with transaction(services.sessions) as session:
-        instance, timer = _locked(session, timer_id)
+        instance, timer, rows = _locked(session, timer_id)
         if instance is None or timer is None:
             return False
         try:
             with session.begin_nested():
-                _step(session, instance)
+                _step(session, instance, rows)
         except Exception as exc:  # anything the step raised: park the timer, say why
             _suspend(session, instance, timer, exc)
             return False
@@ -129,9 +129,9 @@ def fire_many(timer_ids: Sequence[str]) -> int:
         with transaction(services.sessions) as session:
             fired = []
             for timer_id in timer_ids:
-                instance, timer = _locked(session, timer_id)
+                instance, timer, rows = _locked(session, timer_id)
                 if instance is not None and timer is not None:
-                    _step(session, instance)
+                    _step(session, instance, rows)
                     fired.append(timer)
             return sum(1 for timer in fired if timer.status == "fired")
     except Exception as exc:
@@ -139,21 +139,31 @@ def fire_many(timer_ids: Sequence[str]) -> int:
     return sum(1 for timer_id in timer_ids if fire(timer_id))
 
 
-def _locked(session: Session, timer_id: str) -> tuple[ProcessInstance | None, Timer | None]:
-    """The timer's instance, row-locked, and the timer if it is still pending and due."""
+def _locked(
+    session: Session, timer_id: str
+) -> tuple[ProcessInstance | None, Timer | None, list[Timer]]:
+    """The timer's instance, row-locked; the timer if it is still pending and due; and every
+    timer row of the instance, read after the lock (the step's projection needs them)."""
     instance = stepping.lock_instance_of(session, Timer, timer_id)
     if instance is None:
-        return None, None
-    timer = session.get(Timer, timer_id)
+        return None, None, []
+    rows = list(
+        session.scalars(
+            select(Timer)
+            .where(Timer.instance_id == instance.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+    timer = next((row for row in rows if row.id == timer_id), None)
     if timer is None or timer.status != "pending" or timer.due_at > utcnow():
-        return instance, None  # fired, cancelled, or a stale early job: nothing to do
-    return instance, timer
+        return instance, None, rows  # fired, cancelled, or a stale early job: nothing to do
+    return instance, timer, rows
 
 
-def _step(session: Session, instance: ProcessInstance) -> None:
+def _step(session: Session, instance: ProcessInstance, rows: list[Timer]) -> None:
     run = stepping.load(session, instance)
     run.fire_due_timers()
-    stepping.save(session, instance, run)
+    stepping.save(session, instance, run, timers=rows)
 
 
 def _suspend(session: Session, instance: ProcessInstance, timer: Timer, exc: Exception) -> None:

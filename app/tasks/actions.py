@@ -147,9 +147,8 @@ def complete(
     task.status = "completed"
     task.completed_at = now
     task.completed_by = actor.user_id
-    stepping.history(
-        session,
-        instance,
+    completed = stepping.event(
+        instance.id,
         "task_completed",
         element_id=task.element_id,
         element_kind="userTask",
@@ -158,7 +157,7 @@ def complete(
         at=now,
         fields=sorted(typed),
     )
-    stepping.save(session, instance, run)
+    stepping.save(session, instance, run, events=[completed])
     return task
 
 
