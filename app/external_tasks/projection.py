@@ -19,6 +19,9 @@ from handlers import registry as handler_registry
 _INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
 
 
+_INSERT = insert(cast(Table, ExternalTask.__table__))  # built once, bound at execution
+
+
 def waiting_for_workers(run: Run) -> dict[str, ServiceTaskView]:
     """Started external tasks, minus topics corpflow serves itself with a handler."""
     return {
@@ -92,4 +95,4 @@ def project(
             }
         )
     if new:
-        session.connection().execute(insert(cast(Table, ExternalTask.__table__)), new)
+        session.connection().execute(_INSERT, new)

@@ -10,12 +10,13 @@ them back as objects in the step that creates them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, Update, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -30,11 +31,12 @@ from app.workflow.runtime import Run, ServiceTaskView
 from handlers import registry as handler_registry
 
 _LOADED = "corpflow_loaded_runs"  # session.info key: instance id -> Loaded
-_HISTORY = cast(Table, HistoryEvent.__table__)
-_HUMAN_TASK = cast(Table, HumanTask.__table__)
-_CANDIDATE = cast(Table, TaskCandidate.__table__)
-_TIMER = cast(Table, Timer.__table__)
-_SERVICE_JOB = cast(Table, ServiceJob.__table__)
+# Inserts of new rows, built once (building a statement costs about as much as running it).
+_INSERT_HISTORY = insert(cast(Table, HistoryEvent.__table__))
+_INSERT_HUMAN_TASK = insert(cast(Table, HumanTask.__table__))
+_INSERT_CANDIDATE = insert(cast(Table, TaskCandidate.__table__))
+_INSERT_TIMER = insert(cast(Table, Timer.__table__))
+_INSERT_SERVICE_JOB = insert(cast(Table, ServiceJob.__table__))
 
 
 @dataclass(frozen=True)
@@ -99,13 +101,18 @@ def event(
 def write_events(session: Session, events: Sequence[dict[str, Any]]) -> None:
     """History rows in one multi-row INSERT (no ids read back)."""
     if events:
-        session.connection().execute(insert(_HISTORY), list(events))
+        session.connection().execute(_INSERT_HISTORY, list(events))
+
+
+@functools.cache
+def _update_by_id(table: Table) -> Update:
+    return update(table).where(table.c.id == bindparam("row_id"))  # SET: the other parameters
 
 
 def _update(session: Session, row: Any, **values: Any) -> None:
     """UPDATE one row by id and mirror the values on its object, without a unit-of-work flush."""
-    table = cast(Table, type(row).__table__)
-    session.connection().execute(update(table).where(table.c.id == row.id).values(**values))
+    statement = _update_by_id(cast(Table, type(row).__table__))
+    session.connection().execute(statement, {"row_id": row.id, **values})
     for name, value in values.items():
         set_committed_value(row, name, value)
 
@@ -175,9 +182,9 @@ def human_tasks(
         )
     if rows:
         connection = session.connection()
-        connection.execute(insert(_HUMAN_TASK), rows)
+        connection.execute(_INSERT_HUMAN_TASK, rows)
         if candidates:
-            connection.execute(insert(_CANDIDATE), candidates)
+            connection.execute(_INSERT_CANDIDATE, candidates)
 
 
 def timers(
@@ -236,7 +243,7 @@ def timers(
             # A cycle moved on: its next due time needs a new job.
             _update(session, existing, due_at=view.due_at, enqueued_at=None)
     if new:
-        session.connection().execute(insert(_TIMER), new)
+        session.connection().execute(_INSERT_TIMER, new)
 
 
 def _timer_fired(instance: ProcessInstance, timer: Timer, now: datetime) -> dict[str, Any]:
@@ -295,4 +302,4 @@ def service_jobs(
         )
         enqueue_after_commit(session, "run_service_task", view.id)
     if new:
-        session.connection().execute(insert(_SERVICE_JOB), new)
+        session.connection().execute(_INSERT_SERVICE_JOB, new)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import ColumnElement, Select, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -23,32 +24,46 @@ from app.workdays.store import refresh_if_stale
 from app.workflow.runtime import Run
 
 
+def _locking(where: ColumnElement[bool]) -> Select[ProcessInstance]:
+    return (
+        select(ProcessInstance)
+        .where(where)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+# The hot statements are built once with bound parameters: building one costs about as much
+# CPU as running it.
+_LOCK = _locking(ProcessInstance.id == bindparam("instance_id"))
+
+
+@functools.cache
+def _lock_of(model: type[Any]) -> Select[ProcessInstance]:
+    owner = select(model.instance_id).where(model.id == bindparam("row_id")).scalar_subquery()
+    return _locking(ProcessInstance.id == owner)
+
+
 def lock_instance(session: Session, instance_id: str | Any) -> ProcessInstance:
     """Row-lock the instance: two requests on one instance are serialized, never lost.
 
     `instance_id` may be a scalar subquery (the instance of a task), saving a round trip.
     """
-    instance = session.scalars(
-        select(ProcessInstance)
-        .where(ProcessInstance.id == instance_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one_or_none()
-    if instance is None:
+    if isinstance(instance_id, str):
+        found = session.scalars(_LOCK, {"instance_id": instance_id}).one_or_none()
+    else:
+        found = session.scalars(_locking(ProcessInstance.id == instance_id)).one_or_none()
+    if found is None:
         raise NotFoundError("process instance not found")
-    return instance
+    return found
 
 
 def lock_instance_of(session: Session, model: Any, row_id: str) -> ProcessInstance | None:
-    """Lock the instance owning a row (timer, service job) by that row's id; None if gone.
+    """Lock the instance owning a row (timer, task, job) by that row's id; None if gone.
 
     Every writer locks the instance first and reads its rows after, so the row is fresh.
     """
-    owner = select(model.instance_id).where(model.id == row_id).scalar_subquery()
-    try:
-        return lock_instance(session, owner)
-    except NotFoundError:
-        return None
+    return session.scalars(_lock_of(model), {"row_id": row_id}).one_or_none()
 
 
 def refresh_calendar(session: Session) -> None:
@@ -167,6 +182,11 @@ def save(
     projections.write_events(session, written)
 
 
+_INSTANCE = cast(Table, ProcessInstance.__table__)
+# The columns to set are the parameters' keys.
+_UPDATE_INSTANCE = update(_INSTANCE).where(_INSTANCE.c.id == bindparam("instance_key"))
+
+
 def _write_instance(
     session: Session, instance: ProcessInstance, values: dict[str, Any], new: bool
 ) -> None:
@@ -179,8 +199,7 @@ def _write_instance(
         return
     # One UPDATE statement instead of a unit-of-work flush; the object mirrors the new values
     # (a change the caller made to another column is still flushed as usual).
-    table = cast(Table, ProcessInstance.__table__)
-    session.connection().execute(update(table).where(table.c.id == instance.id).values(values))
+    session.connection().execute(_UPDATE_INSTANCE, {"instance_key": instance.id, **values})
     for name, value in values.items():
         set_committed_value(instance, name, value)
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from app.context import current
@@ -139,6 +139,13 @@ def fire_many(timer_ids: Sequence[str]) -> int:
     return sum(1 for timer_id in timer_ids if fire(timer_id))
 
 
+_TIMERS_OF = (
+    select(Timer)
+    .where(Timer.instance_id == bindparam("instance_id"))
+    .execution_options(populate_existing=True)
+)
+
+
 def _locked(
     session: Session, timer_id: str
 ) -> tuple[ProcessInstance | None, Timer | None, list[Timer]]:
@@ -147,13 +154,7 @@ def _locked(
     instance = stepping.lock_instance_of(session, Timer, timer_id)
     if instance is None:
         return None, None, []
-    rows = list(
-        session.scalars(
-            select(Timer)
-            .where(Timer.instance_id == instance.id)
-            .execution_options(populate_existing=True)
-        )
-    )
+    rows = list(session.scalars(_TIMERS_OF, {"instance_id": instance.id}))
     timer = next((row for row in rows if row.id == timer_id), None)
     if timer is None or timer.status != "pending" or timer.due_at > utcnow():
         return instance, None, rows  # fired, cancelled, or a stale early job: nothing to do

@@ -12,6 +12,8 @@ from app.instances.models import ProcessInstance
 from app.messages.models import MessageSubscription
 from app.workflow.runtime import Run
 
+_INSERT = insert(cast(Table, MessageSubscription.__table__))  # built once, bound at execution
+
 
 def waiting(run: Run) -> frozenset[str]:
     """The tasks with a subscription row: every task waiting for a message but a start event."""
@@ -60,4 +62,4 @@ def project(
         if wait_id not in known
     ]
     if new:
-        session.connection().execute(insert(cast(Table, MessageSubscription.__table__)), new)
+        session.connection().execute(_INSERT, new)

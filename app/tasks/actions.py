@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -112,11 +112,9 @@ def complete(
     """
     # Lock the instance first, then re-read the task: a second completion waits and then sees
     # the task closed instead of stepping the same state twice.
-    owner = select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()
-    try:
-        instance = stepping.lock_instance(session, owner)
-    except NotFoundError:
-        raise NotFoundError(f"task {task_id} not found") from None
+    instance = stepping.lock_instance_of(session, HumanTask, task_id)
+    if instance is None:
+        raise NotFoundError(f"task {task_id} not found")
     task = get_task(session, task_id)
     _open(task)
     if task.delegation_state == "PENDING":
