@@ -109,7 +109,7 @@ def _update_by_id(table: Table) -> Update:
     return update(table).where(table.c.id == bindparam("row_id"))  # SET: the other parameters
 
 
-def _update(session: Session, row: Any, **values: Any) -> None:
+def update_row(session: Session, row: Any, **values: Any) -> None:
     """UPDATE one row by id and mirror the values on its object, without a unit-of-work flush."""
     statement = _update_by_id(cast(Table, type(row).__table__))
     session.connection().execute(statement, {"row_id": row.id, **values})
@@ -219,7 +219,7 @@ def timers(
         # The engine says which: a timer task that completed fired; one that vanished was
         # cancelled (its task finished first, or an interrupting event took the branch).
         status = "fired" if timer_id in fired else "cancelled"
-        _update(session, row, status=status, fired_at=now)
+        update_row(session, row, status=status, fired_at=now)
         if status == "fired":
             events.append(_timer_fired(instance, row, now))
     new = []
@@ -241,7 +241,7 @@ def timers(
             if view.id in fired:  # a cycle fired and moved on to its next due time
                 events.append(_timer_fired(instance, existing, now))
             # A cycle moved on: its next due time needs a new job.
-            _update(session, existing, due_at=view.due_at, enqueued_at=None)
+            update_row(session, existing, due_at=view.due_at, enqueued_at=None)
     if new:
         session.connection().execute(_INSERT_TIMER, new)
 
@@ -282,7 +282,7 @@ def service_jobs(
             ):
                 if job.status == "pending" and job.id not in started:
                     # an event took the branch before the job ran
-                    _update(session, job, status="cancelled", done_at=utcnow())
+                    update_row(session, job, status="cancelled", done_at=utcnow())
     new = []
     for view in views:
         name = job_handler(view)

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, bindparam, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, Table, bindparam, insert, inspect, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.context import current
@@ -18,7 +18,7 @@ from app.deployments.definitions import compiled_by_id, decision_resolver
 from app.errors import NotFoundError
 from app.external_tasks import projection as external_task_projection
 from app.instances import called, projections
-from app.instances.models import HistoryEvent, Incident, ProcessInstance, Timer
+from app.instances.models import Incident, ProcessInstance, Timer
 from app.messages import projection as message_projection
 from app.workdays.store import refresh_if_stale
 from app.workflow.runtime import Run
@@ -97,9 +97,11 @@ def history(
     at: datetime | None = None,
     **detail: Any,
 ) -> None:
-    session.add(
-        HistoryEvent(
-            **event(
+    """Append one history row now (the instance must already be written)."""
+    projections.write_events(
+        session,
+        [
+            event(
                 instance.id,
                 kind,
                 element_id=element_id,
@@ -109,7 +111,7 @@ def history(
                 at=at,
                 **detail,
             )
-        )
+        ],
     )
 
 
@@ -184,6 +186,8 @@ def save(
 
 _INSTANCE = cast(Table, ProcessInstance.__table__)
 # The columns to set are the parameters' keys.
+_INSTANCE_COLUMNS = inspect(ProcessInstance).column_attrs
+_INSERT_INSTANCE = insert(_INSTANCE)
 _UPDATE_INSTANCE = update(_INSTANCE).where(_INSTANCE.c.id == bindparam("instance_key"))
 
 
@@ -194,8 +198,15 @@ def _write_instance(
         # Rows written next refer to the instance: it goes first, already carrying its state.
         for name, value in values.items():
             setattr(instance, name, value)
+        if instance in session:  # the caller added it already: the unit of work inserts it
+            session.flush()
+            return
+        # Unset columns are left to their defaults (and read back if ever asked for).
+        given = inspect(instance).dict
+        row = {c.key: given[c.key] for c in _INSTANCE_COLUMNS if c.key in given}
+        session.connection().execute(_INSERT_INSTANCE, row)
+        make_transient_to_detached(instance)  # persistent as written, no INSERT at flush
         session.add(instance)
-        session.flush()
         return
     # One UPDATE statement instead of a unit-of-work flush; the object mirrors the new values
     # (a change the caller made to another column is still flushed as usual).
