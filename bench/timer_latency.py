@@ -451,6 +451,55 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds each process has used so far (Linux /proc); gone ones left out."""
+    used: dict[int, float] = {}
+    for pid in pids:
+        with suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+def backend_pids() -> list[int]:
+    """PostgreSQL backends connected to the bench database (the workers' pools), but this one."""
+    with pg() as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (DB_NAME,),
+        ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def cpu_meter(procs: list[subprocess.Popen[bytes]]) -> dict[str, dict[int, float]]:
+    """CPU used so far by the workers (and their children) and by their database backends."""
+    workers = [p.pid for p in procs]
+    workers += [child for pid in workers for child in children(pid)]
+    return {"workers": cpu_seconds(workers), "postgres": cpu_seconds(backend_pids())}
+
+
+def report_cpu(
+    before: dict[str, dict[int, float]],
+    after: dict[str, dict[int, float]],
+    fired: int,
+    report: Report,
+    prefix: str,
+) -> None:
+    """CPU per fired timer over the window: the steadier figure on a shared machine."""
+    for name, note in (
+        ("workers", "rq workers: firing jobs, dispatcher passes and rq's own work"),
+        ("postgres", "their PostgreSQL backends (a backend new since T0 counts whole)"),
+    ):
+        used = sum(v - before[name].get(pid, 0.0) for pid, v in after[name].items())
+        report.add(
+            f"{prefix}.{name}_cpu_ms_per_fire",
+            1000.0 * used / fired if fired else float("nan"),
+            "ms",
+            note,
+            digits=2,
+        )
+
+
 def log_summary(path: Path) -> str:
     text = path.read_text(errors="replace")
     errors = len(re.findall(r"\b(ERROR|Traceback)\b", text))
@@ -613,6 +662,7 @@ def run_round(count: int, passes: int, simple: bool, report: Report) -> None:
     with running_workers(WORKERS, simple) as procs:
         margin = 3.0 + count / 50000.0  # time for the UPDATE below to commit before T0
         t0 = datetime.now(UTC) + timedelta(seconds=margin)
+        cpu_before = cpu_meter(procs)
         open_window(count, t0, far_base)
         committed = (datetime.now(UTC) - t0).total_seconds()
         report.add(
@@ -627,7 +677,10 @@ def run_round(count: int, passes: int, simple: bool, report: Report) -> None:
             flush=True,
         )
         wait_fired(count, t0, procs, limit_s + margin)
+        cpu_after = cpu_meter(procs)
     read_results(count, t0, report)
+    fired = report.figures.get(f"n{count}.fired")
+    report_cpu(cpu_before, cpu_after, fired if isinstance(fired, int) else 0, report, f"n{count}")
 
 
 # --------------------------------------------------------------------------------------------
