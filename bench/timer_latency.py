@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import psycopg
-from credit_throughput import Report, percentile, stop_server
+from credit_throughput import Report, children, cpu_seconds, percentile, stop_server
 from psycopg import sql
 
 if TYPE_CHECKING:
@@ -440,25 +440,6 @@ def running_workers(count: int, simple: bool) -> Iterator[list[subprocess.Popen[
                 os.kill(pid, signal.SIGKILL)
         log.close()
         print(f"  worker log: {log.name} ({log_summary(Path(log.name))})", flush=True)
-
-
-def children(pid: int) -> list[int]:
-    """Child process ids of `pid` (Linux /proc), e.g. an rq worker's current work horse."""
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        with suppress(OSError):
-            found.extend(int(c) for c in task.read_text().split())
-    return found
-
-
-def cpu_seconds(pids: list[int]) -> dict[int, float]:
-    """User + system CPU seconds each process has used so far (Linux /proc); gone ones left out."""
-    used: dict[int, float] = {}
-    for pid in pids:
-        with suppress(OSError, IndexError, ValueError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return used
 
 
 def backend_pids() -> list[int]:
