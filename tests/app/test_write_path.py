@@ -118,6 +118,29 @@ def test_firing_a_timer_reads_the_instance_and_its_timers_once_and_nothing_else(
     assert timers.fire_many([timer.id]) == 0  # fired already: nothing happens twice
 
 
+def test_a_batch_locks_its_instances_and_reads_their_timers_in_one_statement_each(
+    client: FlaskClient, sessions: sessionmaker[Session], worker: dict[str, str]
+) -> None:
+    deadline = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    ids = [_start(client, worker, "timer_date", deadline=deadline) for _ in range(3)]
+    batch = [_pending_timer(sessions, instance_id) for instance_id in ids]
+    _wait_for(batch[-1])
+    first, second, third = (t.id for t in batch)
+    with statements(sessions) as seen:
+        # The same timer twice: the second sees what the first step wrote, and does nothing.
+        assert timers.fire_many([first, second, first, third]) == 3
+    assert seen["SELECT process_instance"] == 2  # the batch's lock, then the re-read of one
+    assert seen["SELECT timer"] == 2
+    assert seen["UPDATE process_instance"] == 3 and seen["UPDATE timer"] == 3
+    with sessions() as session:
+        fired = session.scalars(
+            select(HistoryEvent.task_id).where(HistoryEvent.kind == "timer_fired")
+        ).all()
+        statuses = session.scalars(select(Timer.status).where(Timer.instance_id.in_(ids))).all()
+    assert sorted(fired) == sorted([first, second, third])
+    assert statuses == ["fired"] * 3
+
+
 def test_completing_a_task_closes_it_without_reading_the_task_list_again(
     client: FlaskClient, sessions: sessionmaker[Session], worker: dict[str, str]
 ) -> None:
