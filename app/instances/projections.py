@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.db import closed_in_session, utcnow
-from app.external_tasks import projection as external_task_projection
 from app.instances.models import HistoryEvent, ProcessInstance, ServiceJob, Timer
 from app.messages import projection as message_projection
 from app.queue import enqueue_after_commit
@@ -57,13 +56,14 @@ NEW = Loaded()
 def remember(session: Session, instance_id: str, run: Run) -> None:
     """Note what the freshly loaded state is waiting for; `loaded` hands it to the save."""
     started = run.service_tasks()
-    external = external_task_projection.waiting_for_workers(run)
+    served = {view.id for view in started if job_handler(view) is not None}
     session.info.setdefault(_LOADED, {})[instance_id] = Loaded(
         run=run,
         user_tasks=frozenset(view.id for view in run.user_tasks()),
         timers={view.id: view.due_at for view in run.timers()} if run.has_timers else {},
-        jobs=frozenset(view.id for view in started if job_handler(view) is not None),
-        external=frozenset(external),
+        jobs=frozenset(served),
+        # What external_tasks.projection.waiting_for_workers lists: a topic nobody here serves.
+        external=frozenset(v.id for v in started if v.external_topic and v.id not in served),
         messages=message_projection.waiting(run),
     )
 
