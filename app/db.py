@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Engine, create_engine, event, text
+from sqlalchemy import JSON, DateTime, Engine, create_engine, event, inspect, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -83,6 +83,22 @@ def ping(session: Session) -> None:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+def closed_in_session(
+    session: Session, model: type[Any], ids: Collection[Any], open_status: str
+) -> bool:
+    """Whether each of these rows is in the session with a status other than `open_status`.
+
+    No SQL: a projection row that is not open in memory was closed by this transaction (to be
+    flushed) or read closed, and closed rows never reopen; either way nothing is left to close.
+    """
+    for row_id in ids:
+        row = session.identity_map.get(session.identity_key(model, row_id))
+        status = inspect(row).dict.get("status") if row is not None else None
+        if status is None or status == open_status:
+            return False
+    return True
 
 
 @contextmanager

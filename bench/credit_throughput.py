@@ -323,11 +323,68 @@ def running_server(workers: int, threads: int, port: int, env: dict[str, str]) -
     base = f"http://{HOST}:{port}"
     try:
         wait_ready(proc, base, Path(log.name))
+        SERVERS[base] = proc
         yield base
     finally:
+        SERVERS.pop(base, None)
         stop_server(proc)
         log.close()
         print(f"server log: {log.name}", flush=True)
+
+
+def children(pid: int) -> list[int]:
+    """Child process ids of `pid` (Linux /proc), e.g. an rq worker's current work horse."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        with suppress(OSError):
+            found.extend(int(c) for c in task.read_text().split())
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds each process has used so far (Linux /proc); gone ones left out."""
+    used: dict[int, float] = {}
+    for pid in pids:
+        with suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+def server_cpu(proc: subprocess.Popen[bytes]) -> dict[str, dict[int, float]]:
+    """CPU used so far by gunicorn (master and workers) and by the database's backends."""
+    with psycopg.connect(PG_ADMIN_URL, connect_timeout=10) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (DB_NAME,)
+        ).fetchall()
+    return {
+        "server": cpu_seconds([proc.pid, *children(proc.pid)]),
+        "postgres": cpu_seconds([int(r[0]) for r in rows]),
+    }
+
+
+def report_server_cpu(
+    before: dict[str, dict[int, float]],
+    after: dict[str, dict[int, float]],
+    per: int,
+    what: str,
+    report: Report,
+    prefix: str,
+) -> None:
+    """CPU per unit of work: steadier than latency on a machine shared with other work."""
+    for name in ("server", "postgres"):
+        used = sum(v - before[name].get(pid, 0.0) for pid, v in after[name].items())
+        report.add(
+            f"{prefix}.{name}_cpu_ms_per_{what}",
+            1000.0 * used / per if per else float("nan"),
+            "ms",
+            "gunicorn and its in-process jobs" if name == "server" else "its PostgreSQL backends",
+            digits=2,
+        )
+
+
+# The gunicorn process serving each base URL (for the CPU figures).
+SERVERS: dict[str, subprocess.Popen[bytes]] = {}
 
 
 def wait_ready(proc: subprocess.Popen[bytes], base: str, log_path: Path) -> None:
@@ -581,7 +638,12 @@ def bench_credit(
             raise RuntimeError(f"none of {warmup} warm-up applications completed; skipped the run")
     stats = Stats()
     client = Client(base, tokens, stats)
+    cpu_before = server_cpu(SERVERS[base]) if base in SERVERS else None
     completed, wall = run_applications(client, warmup + 1, customers[warmup:], concurrency)
+    if cpu_before is not None:
+        cpu_after = server_cpu(SERVERS[base])
+        report_server_cpu(cpu_before, cpu_after, completed, "application", report, "credit")
+        report_server_cpu(cpu_before, cpu_after, stats.requests, "request", report, "credit")
     per_s = completed / wall if wall > 0 else float("nan")
     report.add("credit.applications", applications)
     report.add("credit.completed", completed)
@@ -701,6 +763,7 @@ def bench_one_task(base: str, tokens: dict[str, str], rounds: int, report: Repor
             one_task_round(warm, BENCH_USER)
     totals: list[float] = []
     steps: dict[str, list[float]] = {"start": [], "claim": [], "complete": []}
+    cpu_before = server_cpu(SERVERS[base]) if base in SERVERS else None
     for _ in range(rounds):
         try:
             start, claim, complete = one_task_round(client, BENCH_USER)
@@ -709,6 +772,9 @@ def bench_one_task(base: str, tokens: dict[str, str], rounds: int, report: Repor
         totals.append((start + claim + complete) * 1000.0)
         for name, seconds in zip(steps, (start, claim, complete), strict=True):
             steps[name].append(seconds * 1000.0)
+    if cpu_before is not None:
+        cpu_after = server_cpu(SERVERS[base])
+        report_server_cpu(cpu_before, cpu_after, len(totals), "round", report, "one_task")
     report.add("one_task.rounds", rounds)
     report.add("one_task.errors", stats.error_count)
     report.add(

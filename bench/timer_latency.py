@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import psycopg
-from credit_throughput import Report, percentile, stop_server
+from credit_throughput import Report, children, cpu_seconds, percentile, stop_server
 from psycopg import sql
 
 if TYPE_CHECKING:
@@ -442,13 +442,43 @@ def running_workers(count: int, simple: bool) -> Iterator[list[subprocess.Popen[
         print(f"  worker log: {log.name} ({log_summary(Path(log.name))})", flush=True)
 
 
-def children(pid: int) -> list[int]:
-    """Child process ids of `pid` (Linux /proc), e.g. an rq worker's current work horse."""
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        with suppress(OSError):
-            found.extend(int(c) for c in task.read_text().split())
-    return found
+def backend_pids() -> list[int]:
+    """PostgreSQL backends connected to the bench database (the workers' pools), but this one."""
+    with pg() as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (DB_NAME,),
+        ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def cpu_meter(procs: list[subprocess.Popen[bytes]]) -> dict[str, dict[int, float]]:
+    """CPU used so far by the workers (and their children) and by their database backends."""
+    workers = [p.pid for p in procs]
+    workers += [child for pid in workers for child in children(pid)]
+    return {"workers": cpu_seconds(workers), "postgres": cpu_seconds(backend_pids())}
+
+
+def report_cpu(
+    before: dict[str, dict[int, float]],
+    after: dict[str, dict[int, float]],
+    fired: int,
+    report: Report,
+    prefix: str,
+) -> None:
+    """CPU per fired timer over the window: the steadier figure on a shared machine."""
+    for name, note in (
+        ("workers", "rq workers: firing jobs, dispatcher passes and rq's own work"),
+        ("postgres", "their PostgreSQL backends (a backend new since T0 counts whole)"),
+    ):
+        used = sum(v - before[name].get(pid, 0.0) for pid, v in after[name].items())
+        report.add(
+            f"{prefix}.{name}_cpu_ms_per_fire",
+            1000.0 * used / fired if fired else float("nan"),
+            "ms",
+            note,
+            digits=2,
+        )
 
 
 def log_summary(path: Path) -> str:
@@ -613,6 +643,7 @@ def run_round(count: int, passes: int, simple: bool, report: Report) -> None:
     with running_workers(WORKERS, simple) as procs:
         margin = 3.0 + count / 50000.0  # time for the UPDATE below to commit before T0
         t0 = datetime.now(UTC) + timedelta(seconds=margin)
+        cpu_before = cpu_meter(procs)
         open_window(count, t0, far_base)
         committed = (datetime.now(UTC) - t0).total_seconds()
         report.add(
@@ -627,7 +658,10 @@ def run_round(count: int, passes: int, simple: bool, report: Report) -> None:
             flush=True,
         )
         wait_fired(count, t0, procs, limit_s + margin)
+        cpu_after = cpu_meter(procs)
     read_results(count, t0, report)
+    fired = report.figures.get(f"n{count}.fired")
+    report_cpu(cpu_before, cpu_after, fired if isinstance(fired, int) else 0, report, f"n{count}")
 
 
 # --------------------------------------------------------------------------------------------

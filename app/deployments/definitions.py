@@ -44,8 +44,10 @@ def get_process(session: Session, definition_id: str) -> ProcessDefinition:
 
 
 def latest_process(session: Session, key: str) -> ProcessDefinition:
+    # The model text is read only if this process has not compiled it yet (compiled_process).
     row = session.scalars(
         select(ProcessDefinition)
+        .options(defer(ProcessDefinition.content))
         .where(ProcessDefinition.key == key)
         .order_by(ProcessDefinition.version.desc())
         .limit(1)

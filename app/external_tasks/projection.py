@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
+from app.db import closed_in_session
 from app.external_tasks.models import CANCELLED, OPEN, ExternalTask
 from app.instances.models import ProcessInstance
 from app.workflow.runtime import Run, ServiceTaskView
 from handlers import registry as handler_registry
 
 _INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
+
+
+_INSERT = insert(cast(Table, ExternalTask.__table__))  # built once, bound at execution
 
 
 def waiting_for_workers(run: Run) -> dict[str, ServiceTaskView]:
@@ -33,47 +39,60 @@ def _priority(text: str | None) -> int:
 
 
 def project(
-    session: Session, instance: ProcessInstance, run: Run, now: datetime, new: bool
+    session: Session,
+    instance: ProcessInstance,
+    run: Run,
+    now: datetime,
+    loaded: Collection[str] | None,
 ) -> None:
     """New started external tasks get a row; open rows whose task is gone are cancelled.
 
-    Rows the caller already closed in this step (completed, errored) keep their status.
+    `loaded`: the external tasks waiting when the state was loaded (empty for a new instance),
+    the only ones that can have rows; None if unknown. Rows the caller already closed in this
+    step (completed, errored) keep their status.
     """
     if not run.model.has_service_tasks:
         return
     started = waiting_for_workers(run)
-    known = (
-        {}
-        if new
-        else {
+    known: Collection[str]
+    if loaded is not None and closed_in_session(
+        session, ExternalTask, set(loaded) - started.keys(), OPEN
+    ):
+        rows: dict[str, ExternalTask] = {}
+        known = loaded
+    else:
+        rows = {
             row.id: row
             for row in session.scalars(
                 select(ExternalTask).where(ExternalTask.instance_id == instance.id)
             )
         }
-    )
-    for task_id, row in known.items():
+        known = rows
+    for task_id, row in rows.items():
         if row.status == OPEN and task_id not in started:
             row.status = CANCELLED
             row.ended_at = now
             row.worker_id = None
             row.lock_expires_at = None
+    new = []
     for task_id, view in started.items():
         if task_id in known:
             continue
         element = run.element(task_id)
-        session.add(
-            ExternalTask(
-                id=task_id,
-                instance_id=instance.id,
-                definition_id=instance.definition_id,
-                process_key=instance.process_key,
-                business_key=instance.business_key,
-                element_id=view.element_id,
-                topic=view.external_topic,
-                priority=_priority(element.attrs.get("taskPriority")),
-                properties=dict(element.properties),
-                status=OPEN,
-                created_at=now,
-            )
+        new.append(
+            {
+                "id": task_id,
+                "instance_id": instance.id,
+                "definition_id": instance.definition_id,
+                "process_key": instance.process_key,
+                "business_key": instance.business_key,
+                "element_id": view.element_id,
+                "topic": view.external_topic,
+                "priority": _priority(element.attrs.get("taskPriority")),
+                "properties": dict(element.properties),
+                "status": OPEN,
+                "created_at": now,
+            }
         )
+    if new:
+        session.connection().execute(_INSERT, new)

@@ -2,27 +2,46 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, Table, bindparam, insert, inspect, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.context import current
 from app.db import utcnow
 from app.deployments.definitions import compiled_by_id, decision_resolver
 from app.errors import NotFoundError
 from app.external_tasks import projection as external_task_projection
-from app.instances import called
-from app.instances.models import HistoryEvent, Incident, ProcessInstance, ServiceJob, Timer
+from app.instances import called, projections
+from app.instances.models import Incident, ProcessInstance, Timer
 from app.messages import projection as message_projection
-from app.queue import enqueue_after_commit
-from app.tasks.assignment import make_human_task
-from app.tasks.models import HumanTask
 from app.workdays.store import refresh_if_stale
 from app.workflow.runtime import Run
-from handlers import registry as handler_registry
+
+
+def _locking(where: ColumnElement[bool]) -> Select[ProcessInstance]:
+    return (
+        select(ProcessInstance)
+        .where(where)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+# The hot statements are built once with bound parameters: building one costs about as much
+# CPU as running it.
+_LOCK = _locking(ProcessInstance.id == bindparam("instance_id"))
+
+
+@functools.cache
+def _lock_of(model: type[Any]) -> Select[ProcessInstance]:
+    owner = select(model.instance_id).where(model.id == bindparam("row_id")).scalar_subquery()
+    return _locking(ProcessInstance.id == owner)
 
 
 def lock_instance(session: Session, instance_id: str | Any) -> ProcessInstance:
@@ -30,27 +49,21 @@ def lock_instance(session: Session, instance_id: str | Any) -> ProcessInstance:
 
     `instance_id` may be a scalar subquery (the instance of a task), saving a round trip.
     """
-    instance = session.scalars(
-        select(ProcessInstance)
-        .where(ProcessInstance.id == instance_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one_or_none()
-    if instance is None:
+    if isinstance(instance_id, str):
+        found = session.scalars(_LOCK, {"instance_id": instance_id}).one_or_none()
+    else:
+        found = session.scalars(_locking(ProcessInstance.id == instance_id)).one_or_none()
+    if found is None:
         raise NotFoundError("process instance not found")
-    return instance
+    return found
 
 
 def lock_instance_of(session: Session, model: Any, row_id: str) -> ProcessInstance | None:
-    """Lock the instance owning a row (timer, service job) by that row's id; None if gone.
+    """Lock the instance owning a row (timer, task, job) by that row's id; None if gone.
 
     Every writer locks the instance first and reads its rows after, so the row is fresh.
     """
-    owner = select(model.instance_id).where(model.id == row_id).scalar_subquery()
-    try:
-        return lock_instance(session, owner)
-    except NotFoundError:
-        return None
+    return session.scalars(_lock_of(model), {"row_id": row_id}).one_or_none()
 
 
 def refresh_calendar(session: Session) -> None:
@@ -61,13 +74,15 @@ def refresh_calendar(session: Session) -> None:
 def load(session: Session, instance: ProcessInstance) -> Run:
     refresh_calendar(session)
     compiled = compiled_by_id(session, instance.definition_id)
-    return Run.restore(
+    run = Run.restore(
         compiled,
         instance.process_key,
         instance.state,
         decision_resolver(session),
         called=called.called_resolver(session, instance.definition_id),
     )
+    projections.remember(session, instance.id, run)
+    return run
 
 
 def history(
@@ -82,208 +97,122 @@ def history(
     at: datetime | None = None,
     **detail: Any,
 ) -> None:
-    session.add(
-        HistoryEvent(
-            instance_id=instance.id,
-            kind=kind,
-            element_id=element_id,
-            element_kind=element_kind,
-            task_id=task_id,
-            user_id=user_id,
-            at=at or utcnow(),
-            detail=detail,
-        )
+    """Append one history row now (the instance must already be written)."""
+    projections.write_events(
+        session,
+        [
+            event(
+                instance.id,
+                kind,
+                element_id=element_id,
+                element_kind=element_kind,
+                task_id=task_id,
+                user_id=user_id,
+                at=at,
+                **detail,
+            )
+        ],
     )
 
 
-def save(session: Session, instance: ProcessInstance, run: Run, *, new: bool = False) -> None:
+# The values of one history_event row, for `save(events=...)`.
+event = projections.event
+
+
+def save(
+    session: Session,
+    instance: ProcessInstance,
+    run: Run,
+    *,
+    new: bool = False,
+    timers: Sequence[Timer] | None = None,
+    events: Sequence[dict[str, Any]] = (),
+) -> None:
     """Write state and rewrite human tasks, timers, service jobs and history from the run.
 
     `new` says the instance has no rows yet, so there are no earlier projections to compare.
+    `timers`: every timer row of the instance, read after its lock (saves reading them again).
+    `events`: history rows (made with `event`) to write before the step's own.
     """
     now = utcnow()
-    instance.state = run.state()
-    instance.variables = run.variables
-    instance.active_elements = run.active_element_ids()
-    instance.version += 1
-    if new:
-        # Rows below refer to the instance; the unit of work does not order inserts by foreign
-        # keys alone, so the instance goes first, already carrying its state (no second write).
-        session.add(instance)
-        session.flush()
+    written = list(events)
+    known = projections.NEW if new else projections.loaded(session, instance.id, run)
     for record in run.completed:
         if record.kind != "userTask":
-            history(
-                session,
-                instance,
-                "activity_completed",
-                element_id=record.element_id,
-                element_kind=record.kind,
-                task_id=record.task_id,
-                at=now,
+            written.append(
+                event(
+                    instance.id,
+                    "activity_completed",
+                    element_id=record.element_id,
+                    element_kind=record.kind,
+                    task_id=record.task_id,
+                    at=now,
+                )
             )
+    values: dict[str, Any] = {
+        "state": run.state(),
+        "variables": run.variables,
+        "active_elements": run.active_element_ids(),
+        "version": instance.version + 1,
+        "status": instance.status,
+        "ended_at": instance.ended_at,
+        "end_element": instance.end_element,
+    }
     if run.is_completed and instance.status == "running":
-        instance.status = "completed"
-        instance.ended_at = now
         ends = [r.element_id for r in run.completed if r.kind == "endEvent"]
-        instance.end_element = ends[-1] if ends else None
-        history(session, instance, "instance_completed", element_id=instance.end_element, at=now)
-    # The projection queries must not flush the changes above one statement at a time: all of
-    # it goes out in one flush at the end (history rows as one multi-row INSERT). Rows the
-    # caller changed but did not flush are read back from the identity map with their new
-    # values, so each projection checks the in-memory status, not only the SQL filter.
+        values.update(status="completed", ended_at=now, end_element=ends[-1] if ends else None)
+        written.append(
+            event(instance.id, "instance_completed", element_id=values["end_element"], at=now)
+        )
+    _write_instance(session, instance, values, new)
+    # Rows the caller changed but did not flush are read back from the identity map with their
+    # new values, so each projection checks the in-memory status, not only the SQL filter; the
+    # projections' reads must not flush those changes one statement at a time.
     with session.no_autoflush:
-        _project_human_tasks(session, instance, run, now, new)
-        _project_timers(session, instance, run, now, new)
-        _project_service_jobs(session, instance, run, new)
-        external_task_projection.project(session, instance, run, now, new)
-        message_projection.project(session, instance, run, new)
+        projections.human_tasks(session, instance, run, now, known, written)
+        projections.timers(session, instance, run, now, known, timers, written)
+        projections.service_jobs(session, instance, run, known)
+        external_task_projection.project(
+            session, instance, run, now, known.external if known is not None else None
+        )
+        message_projection.project(
+            session, instance, run, known.messages if known is not None else None
+        )
         called.record_blocked_calls(session, instance, run)
     run.completed.clear()
-    session.flush()
+    session.flush()  # what the caller changed, and rows closed by an interrupting event
+    projections.write_events(session, written)
 
 
-def _project_human_tasks(
-    session: Session, instance: ProcessInstance, run: Run, now: datetime, new: bool
+_INSTANCE = cast(Table, ProcessInstance.__table__)
+# The columns to set are the parameters' keys.
+_INSTANCE_COLUMNS = inspect(ProcessInstance).column_attrs
+_INSERT_INSTANCE = insert(_INSTANCE)
+_UPDATE_INSTANCE = update(_INSTANCE).where(_INSTANCE.c.id == bindparam("instance_key"))
+
+
+def _write_instance(
+    session: Session, instance: ProcessInstance, values: dict[str, Any], new: bool
 ) -> None:
-    open_rows = (
-        {}
-        if new
-        else {
-            t.id: t
-            for t in session.scalars(
-                select(HumanTask).where(
-                    HumanTask.instance_id == instance.id, HumanTask.status == "open"
-                )
-            )
-        }
-    )
-    ready = {view.id: view for view in run.user_tasks()}
-    for task_id, row in open_rows.items():
-        if row.status != "open":
-            continue  # the caller just completed it
-        if task_id not in ready:
-            # Gone without a completion through the task API: an interrupting event took it.
-            row.status = "cancelled"
-            row.completed_at = now
-            history(
-                session,
-                instance,
-                "task_cancelled",
-                element_id=row.element_id,
-                task_id=row.id,
-                at=now,
-            )
-    for task_id, view in ready.items():
-        if task_id in open_rows:
-            continue
-        row = make_human_task(session, instance, run.element(view.id), view, now)
-        if view.process_key:  # a task of a called process is listed as that process's task
-            row.process_key = view.process_key
-            row.definition_id = view.definition_id or instance.definition_id
-        session.add(row)
-        history(
-            session,
-            instance,
-            "task_created",
-            element_id=row.element_id,
-            element_kind="userTask",
-            task_id=row.id,
-            at=now,
-            candidate_groups=row.candidate_groups,
-            assignee=row.assignee,
-        )
-
-
-def _project_timers(
-    session: Session, instance: ProcessInstance, run: Run, now: datetime, new: bool
-) -> None:
-    if not run.has_timers:
+    if new:
+        # Rows written next refer to the instance: it goes first, already carrying its state.
+        for name, value in values.items():
+            setattr(instance, name, value)
+        if instance in session:  # the caller added it already: the unit of work inserts it
+            session.flush()
+            return
+        # Unset columns are left to their defaults (and read back if ever asked for).
+        given = inspect(instance).dict
+        row = {c.key: given[c.key] for c in _INSTANCE_COLUMNS if c.key in given}
+        session.connection().execute(_INSERT_INSTANCE, row)
+        make_transient_to_detached(instance)  # persistent as written, no INSERT at flush
+        session.add(instance)
         return
-    known = (
-        {}
-        if new
-        else {
-            t.id: t for t in session.scalars(select(Timer).where(Timer.instance_id == instance.id))
-        }
-    )
-    pending = {timer_id: t for timer_id, t in known.items() if t.status == "pending"}
-    waiting = {view.id: view for view in run.timers()}
-    fired = {record.task_id for record in run.completed}
-    for timer_id, row in pending.items():
-        if row.status != "pending":
-            continue
-        if timer_id not in waiting:
-            # The engine says which: a timer task that completed fired; one that vanished was
-            # cancelled (its task finished first, or an interrupting event took the branch).
-            row.status = "fired" if timer_id in fired else "cancelled"
-            row.fired_at = now
-            if row.status == "fired":
-                _timer_fired(session, instance, row, now)
-    for timer_id, view in waiting.items():
-        existing = pending.get(timer_id)
-        if existing is None and timer_id in known:
-            continue  # fired, cancelled or failed (parked): its row keeps that state
-        if existing is None:
-            session.add(
-                Timer(
-                    id=timer_id,
-                    instance_id=instance.id,
-                    element_id=view.element_id,
-                    due_at=view.due_at,
-                    estimated=view.estimated,
-                )
-            )
-        elif existing.due_at != view.due_at:
-            if view.id in fired:  # a cycle fired and moved on to its next due time
-                _timer_fired(session, instance, existing, now)
-            existing.due_at = view.due_at
-            existing.enqueued_at = None  # a cycle moved on: its next due time needs a new job
-
-
-def _timer_fired(session: Session, instance: ProcessInstance, timer: Timer, now: datetime) -> None:
-    """Every firing, whichever step did it, goes to history with its lateness (for KPIs)."""
-    history(
-        session,
-        instance,
-        "timer_fired",
-        element_id=timer.element_id,
-        element_kind="timer",
-        task_id=timer.id,
-        at=now,
-        due_at=timer.due_at.isoformat(),
-        lateness_ms=int((now - timer.due_at).total_seconds() * 1000),
-    )
-
-
-def _project_service_jobs(session: Session, instance: ProcessInstance, run: Run, new: bool) -> None:
-    started = {view.id for view in run.service_tasks()}
-    if not new and run.model.has_service_tasks:
-        for job in session.scalars(
-            select(ServiceJob).where(
-                ServiceJob.instance_id == instance.id, ServiceJob.status == "pending"
-            )
-        ):
-            if job.status == "pending" and job.id not in started:
-                job.status = "cancelled"  # an event took the branch before the job ran
-                job.done_at = utcnow()
-    for view in run.service_tasks():
-        name = view.handler
-        if name is None and view.external_topic and handler_registry.get(view.external_topic):
-            name = view.external_topic  # a topic corpflow serves itself
-        if name is None:
-            continue  # external tasks wait for a worker
-        if not new and session.get(ServiceJob, view.id) is not None:
-            continue
-        session.add(
-            ServiceJob(
-                id=view.id,
-                instance_id=instance.id,
-                element_id=view.element_id,
-                handler=name,
-            )
-        )
-        enqueue_after_commit(session, "run_service_task", view.id)
+    # One UPDATE statement instead of a unit-of-work flush; the object mirrors the new values
+    # (a change the caller made to another column is still flushed as usual).
+    session.connection().execute(_UPDATE_INSTANCE, {"instance_key": instance.id, **values})
+    for name, value in values.items():
+        set_committed_value(instance, name, value)
 
 
 def incident(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from app.context import current
@@ -105,12 +105,12 @@ def fire(timer_id: str) -> bool:
     """
     services = current()
     with transaction(services.sessions) as session:
-        instance, timer = _locked(session, timer_id)
+        instance, timer, rows = _locked(session, timer_id)
         if instance is None or timer is None:
             return False
         try:
             with session.begin_nested():
-                _step(session, instance)
+                _step(session, instance, rows)
         except Exception as exc:  # anything the step raised: park the timer, say why
             _suspend(session, instance, timer, exc)
             return False
@@ -120,18 +120,28 @@ def fire(timer_id: str) -> bool:
 def fire_many(timer_ids: Sequence[str]) -> int:
     """Fire a batch of timers in one transaction; returns how many this call fired.
 
-    One commit for the batch instead of a commit and a savepoint per timer. If any step fails
-    the whole batch is rolled back and each timer goes through `fire` on its own, so a failing
-    timer is parked alone and the others fire as usual.
+    One commit for the batch instead of a commit and a savepoint per timer, and one statement
+    to lock the batch's instances and one to read their timers instead of two per timer. If
+    any step fails the whole batch is rolled back and each timer goes through `fire` on its
+    own, so a failing timer is parked alone and the others fire as usual.
     """
     services = current()
     try:
         with transaction(services.sessions) as session:
+            batch = _locked_batch(session, timer_ids)
+            stepped: set[str] = set()
             fired = []
             for timer_id in timer_ids:
-                instance, timer = _locked(session, timer_id)
-                if instance is not None and timer is not None:
-                    _step(session, instance)
+                if timer_id not in batch:
+                    continue  # gone with its instance
+                instance, rows = batch[timer_id]
+                if instance.id in stepped:  # a second timer of an instance this batch stepped:
+                    locked, timer, rows = _locked(session, timer_id)  # read its rows again
+                else:
+                    locked, timer = instance, _due(rows, timer_id)
+                if locked is not None and timer is not None:
+                    _step(session, locked, rows)
+                    stepped.add(locked.id)
                     fired.append(timer)
             return sum(1 for timer in fired if timer.status == "fired")
     except Exception as exc:
@@ -139,21 +149,76 @@ def fire_many(timer_ids: Sequence[str]) -> int:
     return sum(1 for timer_id in timer_ids if fire(timer_id))
 
 
-def _locked(session: Session, timer_id: str) -> tuple[ProcessInstance | None, Timer | None]:
-    """The timer's instance, row-locked, and the timer if it is still pending and due."""
+_TIMERS_OF = (
+    select(Timer)
+    .where(Timer.instance_id == bindparam("instance_id"))
+    .execution_options(populate_existing=True)
+)
+# A batch's instances are locked in id order, the order every writer that locks several uses
+# (no deadlock between two batches); their timers are read by the next statement, after every
+# lock is granted, so each row is read as the last writer of its instance left it.
+_LOCK_BATCH = (
+    select(ProcessInstance)
+    .where(
+        ProcessInstance.id.in_(
+            select(Timer.instance_id).where(Timer.id.in_(bindparam("timer_ids", expanding=True)))
+        )
+    )
+    .order_by(ProcessInstance.id)
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_TIMERS_OF_MANY = (
+    select(Timer)
+    .where(Timer.instance_id.in_(bindparam("instance_ids", expanding=True)))
+    .execution_options(populate_existing=True)
+)
+
+
+def _locked_batch(
+    session: Session, timer_ids: Sequence[str]
+) -> dict[str, tuple[ProcessInstance, list[Timer]]]:
+    """For each timer of the batch still there: its instance, row-locked, and every timer row
+    of that instance, read after the locks."""
+    instances = {i.id: i for i in session.scalars(_LOCK_BATCH, {"timer_ids": list(timer_ids)})}
+    if not instances:
+        return {}
+    rows_of: dict[str, list[Timer]] = {instance_id: [] for instance_id in instances}
+    for row in session.scalars(_TIMERS_OF_MANY, {"instance_ids": list(instances)}):
+        rows_of[row.instance_id].append(row)
+    wanted = set(timer_ids)
+    return {
+        row.id: (instances[instance_id], rows)
+        for instance_id, rows in rows_of.items()
+        for row in rows
+        if row.id in wanted
+    }
+
+
+def _locked(
+    session: Session, timer_id: str
+) -> tuple[ProcessInstance | None, Timer | None, list[Timer]]:
+    """The timer's instance, row-locked; the timer if it is still pending and due; and every
+    timer row of the instance, read after the lock (the step's projection needs them)."""
     instance = stepping.lock_instance_of(session, Timer, timer_id)
     if instance is None:
-        return None, None
-    timer = session.get(Timer, timer_id)
+        return None, None, []
+    rows = list(session.scalars(_TIMERS_OF, {"instance_id": instance.id}))
+    return instance, _due(rows, timer_id), rows
+
+
+def _due(rows: list[Timer], timer_id: str) -> Timer | None:
+    """The timer if it is still pending and due; None if fired, cancelled or a stale early job."""
+    timer = next((row for row in rows if row.id == timer_id), None)
     if timer is None or timer.status != "pending" or timer.due_at > utcnow():
-        return instance, None  # fired, cancelled, or a stale early job: nothing to do
-    return instance, timer
+        return None
+    return timer
 
 
-def _step(session: Session, instance: ProcessInstance) -> None:
+def _step(session: Session, instance: ProcessInstance, rows: list[Timer]) -> None:
     run = stepping.load(session, instance)
     run.fire_due_timers()
-    stepping.save(session, instance, run)
+    stepping.save(session, instance, run, timers=rows)
 
 
 def _suspend(session: Session, instance: ProcessInstance, timer: Timer, exc: Exception) -> None:

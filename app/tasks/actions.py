@@ -3,24 +3,47 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.db import utcnow
 from app.errors import ConflictError, NotFoundError, PermissionDeniedError
 from app.identity.actor import Actor
-from app.instances import stepping
-from app.instances.models import HistoryEvent
+from app.instances import projections, stepping
 from app.tasks import forms
 from app.tasks.models import HumanTask
 from app.tasks.queries import is_candidate
 
+_TASK = cast(Table, HumanTask.__table__)
+# Compare-and-set updates, built once (bound at execution).
+_CLAIM = (
+    update(_TASK)
+    .where(_TASK.c.id == bindparam("task_key"), _TASK.c.status == "open")
+    .where(_TASK.c.assignee.is_(None))
+    .values(assignee=bindparam("user"), claimed_at=bindparam("at"))
+)
+_UNCLAIM = (
+    update(_TASK)
+    .where(_TASK.c.id == bindparam("task_key"), _TASK.c.status == "open")
+    .where(_TASK.c.assignee == bindparam("holder"))
+    .values(assignee=None, claimed_at=None)
+)
+
+
+# The task with its candidates, read fresh from the database (after a lock, the locked state).
+_TASK_BY_ID = (
+    select(HumanTask)
+    .options(joinedload(HumanTask.candidates))
+    .where(HumanTask.id == bindparam("task_id"))
+    .execution_options(populate_existing=True)
+)
+
 
 def get_task(session: Session, task_id: str) -> HumanTask:
-    task = session.get(HumanTask, task_id, options=[joinedload(HumanTask.candidates)])
+    task = session.scalars(_TASK_BY_ID, {"task_id": task_id}).unique().one_or_none()
     if task is None:
         raise NotFoundError(f"task {task_id} not found")
     return task
@@ -50,11 +73,9 @@ def claim(session: Session, actor: Actor, task_id: str) -> HumanTask:
     if task.assignee == actor.user_id:
         return task
     # Compare-and-set: of many concurrent claims exactly one updates the row.
-    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-        update(HumanTask)
-        .where(HumanTask.id == task_id, HumanTask.status == "open", HumanTask.assignee.is_(None))
-        .values(assignee=actor.user_id, claimed_at=utcnow())
-        .execution_options(synchronize_session=False)
+    now = utcnow()
+    result = session.connection().execute(
+        _CLAIM, {"task_key": task_id, "user": actor.user_id, "at": now}
     )
     if not result.rowcount:
         session.refresh(task)
@@ -63,7 +84,7 @@ def claim(session: Session, actor: Actor, task_id: str) -> HumanTask:
         )
     # The row changed behind the ORM's back: mirror the update without issuing another one.
     set_committed_value(task, "assignee", actor.user_id)
-    set_committed_value(task, "claimed_at", utcnow())
+    set_committed_value(task, "claimed_at", now)
     _history(session, task, "task_claimed", actor)
     return task
 
@@ -78,16 +99,7 @@ def unclaim(session: Session, actor: Actor, task_id: str) -> HumanTask:
             "only the assignee or an administrator may unclaim this task", code="not_assignee"
         )
     # Compare-and-set, like claim: a completion or another unclaim may have got there first.
-    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-        update(HumanTask)
-        .where(
-            HumanTask.id == task_id,
-            HumanTask.status == "open",
-            HumanTask.assignee == task.assignee,
-        )
-        .values(assignee=None, claimed_at=None)
-        .execution_options(synchronize_session=False)
-    )
+    result = session.connection().execute(_UNCLAIM, {"task_key": task_id, "holder": task.assignee})
     if not result.rowcount:
         session.refresh(task)
         raise ConflictError(f"task {task_id} changed meanwhile; reload it", code="task_changed")
@@ -112,11 +124,9 @@ def complete(
     """
     # Lock the instance first, then re-read the task: a second completion waits and then sees
     # the task closed instead of stepping the same state twice.
-    owner = select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()
-    try:
-        instance = stepping.lock_instance(session, owner)
-    except NotFoundError:
-        raise NotFoundError(f"task {task_id} not found") from None
+    instance = stepping.lock_instance_of(session, HumanTask, task_id)
+    if instance is None:
+        raise NotFoundError(f"task {task_id} not found")
     task = get_task(session, task_id)
     _open(task)
     if task.delegation_state == "PENDING":
@@ -144,12 +154,11 @@ def complete(
         )
     now = utcnow()
     run.complete_user_task(task.id, typed)
-    task.status = "completed"
-    task.completed_at = now
-    task.completed_by = actor.user_id
-    stepping.history(
-        session,
-        instance,
+    projections.update_row(
+        session, task, status="completed", completed_at=now, completed_by=actor.user_id
+    )
+    completed = stepping.event(
+        instance.id,
         "task_completed",
         element_id=task.element_id,
         element_kind="userTask",
@@ -158,18 +167,17 @@ def complete(
         at=now,
         fields=sorted(typed),
     )
-    stepping.save(session, instance, run)
+    stepping.save(session, instance, run, events=[completed])
     return task
 
 
 def _history(session: Session, task: HumanTask, kind: str, actor: Actor) -> None:
-    session.add(
-        HistoryEvent(
-            instance_id=task.instance_id,
-            kind=kind,
-            element_id=task.element_id,
-            element_kind="userTask",
-            task_id=task.id,
-            user_id=actor.user_id,
-        )
+    event = projections.event(
+        task.instance_id,
+        kind,
+        element_id=task.element_id,
+        element_kind="userTask",
+        task_id=task.id,
+        user_id=actor.user_id,
     )
+    projections.write_events(session, [event])

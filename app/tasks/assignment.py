@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import EngineError
 from app.instances.models import ProcessInstance
-from app.tasks.models import HumanTask, TaskCandidate
+from app.tasks.models import HumanTask
 from app.workflow.expression_functions import (
     DateHelper,
     OperationError,
@@ -96,7 +96,8 @@ def make_human_task(
     element: ElementInfo,
     view: UserTaskView,
     now: datetime,
-) -> HumanTask:
+) -> dict[str, Any]:
+    """The human_task row of a ready user task, its task_candidate rows under "candidates"."""
     data = view.data
     priority_value = _evaluate(element, "priority", data)
     try:
@@ -107,41 +108,36 @@ def make_human_task(
         ) from None
     assignee = _evaluate(element, "assignee", data)
     due = _evaluate(element, "dueDate", data)
-    task = HumanTask(
-        id=view.id,
-        instance_id=instance.id,
-        definition_id=instance.definition_id,
-        process_key=instance.process_key,
-        element_id=element.id,
-        name=element.name,
-        documentation=element.documentation,
-        form_key=element.form_key,
-        customer_id=instance.customer_id,
-        business_key=instance.business_key,
-        assignee=str(assignee) if assignee else None,
-        priority=priority,
-        due_at=resolve_date(due, now, f"element '{element.id}': camunda:dueDate"),
-        due_estimated=bool(getattr(due, "estimated", False)),
-        follow_up_at=resolve_date(
+    candidates = (
+        [("group", g) for g in _identities(_evaluate(element, "candidateGroups", data))]
+        + [("user", u) for u in _identities(_evaluate(element, "candidateUsers", data))]
+        + [("excluded", u) for u in excluded_users(session, instance, element)]
+    )
+    return {
+        "id": view.id,
+        "instance_id": instance.id,
+        "definition_id": instance.definition_id,
+        "process_key": instance.process_key,
+        "element_id": element.id,
+        "name": element.name,
+        "documentation": element.documentation,
+        "form_key": element.form_key,
+        "customer_id": instance.customer_id,
+        "business_key": instance.business_key,
+        "assignee": str(assignee) if assignee else None,
+        "priority": priority,
+        "due_at": resolve_date(due, now, f"element '{element.id}': camunda:dueDate"),
+        "due_estimated": bool(getattr(due, "estimated", False)),
+        "follow_up_at": resolve_date(
             _evaluate(element, "followUpDate", data),
             now,
             f"element '{element.id}': camunda:followUpDate",
         ),
-        created_at=now,
-        claimed_at=now if assignee else None,
-    )
-    task.candidates = (
-        [
-            TaskCandidate(kind="group", identity=g)
-            for g in _identities(_evaluate(element, "candidateGroups", data))
-        ]
-        + [
-            TaskCandidate(kind="user", identity=u)
-            for u in _identities(_evaluate(element, "candidateUsers", data))
-        ]
-        + [
-            TaskCandidate(kind="excluded", identity=u)
-            for u in excluded_users(session, instance, element)
-        ]
-    )
-    return task
+        "status": "open",
+        "created_at": now,
+        "claimed_at": now if assignee else None,
+        "candidates": [
+            {"task_id": view.id, "kind": kind, "identity": identity}
+            for kind, identity in candidates
+        ],
+    }
