@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import JSON, DateTime, Engine, create_engine, event, inspect, text
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Engine,
+    Select,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -113,3 +124,33 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+_Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
+
+
+def equal_to(query: _Query, pairs: Iterable[tuple[Any, Any]]) -> _Query:
+    """Add `column == value` for every (column, value) whose value is given (None = no filter)."""
+    for column, value in pairs:
+        if value is not None:
+            query = query.where(column == value)
+    return query
+
+
+def one_page(
+    session: Session,
+    query: _Query,
+    column: Any,
+    *,
+    descending: bool,
+    tie: Any,
+    limit: int,
+    offset: int,
+    nulls_last: bool = False,
+) -> tuple[_Query, int]:
+    """The total of `query`, and `query` sorted by `column` (then `tie`) and cut to one page."""
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    key = column.desc() if descending else column.asc()
+    if nulls_last:
+        key = key.nulls_last()
+    return query.order_by(key, tie).limit(limit).offset(offset), total

@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
+from app.db import equal_to, one_page
 from app.deployments.definitions import only_latest
 from app.deployments.models import DecisionDefinition
 from app.errors import EngineError, InvalidInputError, NotFoundError
@@ -49,16 +50,17 @@ def list_decisions(session: Session, f: DecisionFilter) -> tuple[list[DecisionDe
     if f.sort not in SORTS:
         raise InvalidInputError("invalid sort", errors={"sortBy": f"one of {sorted(SORTS)}"})
     query = select(DecisionDefinition).options(defer(DecisionDefinition.content))
-    for column, value in (
-        (DecisionDefinition.id, f.id),
-        (DecisionDefinition.key, f.key),
-        (DecisionDefinition.name, f.name),
-        (DecisionDefinition.deployment_id, f.deployment_id),
-        (DecisionDefinition.resource_name, f.resource_name),
-        (DecisionDefinition.version, f.version),
-    ):
-        if value is not None:
-            query = query.where(column == value)
+    query = equal_to(
+        query,
+        (
+            (DecisionDefinition.id, f.id),
+            (DecisionDefinition.key, f.key),
+            (DecisionDefinition.name, f.name),
+            (DecisionDefinition.deployment_id, f.deployment_id),
+            (DecisionDefinition.resource_name, f.resource_name),
+            (DecisionDefinition.version, f.version),
+        ),
+    )
     if f.ids:
         query = query.where(DecisionDefinition.id.in_(f.ids))
     if f.keys:
@@ -69,13 +71,16 @@ def list_decisions(session: Session, f: DecisionFilter) -> tuple[list[DecisionDe
         query = query.where(DecisionDefinition.name.like(f.name_like))
     if f.latest_only:
         query = only_latest(query, DecisionDefinition)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    column = SORTS[f.sort]
-    ordered = column.asc() if f.order == "asc" else column.desc()
-    rows = session.scalars(
-        query.order_by(ordered, DecisionDefinition.id).limit(f.limit).offset(f.offset)
+    paged, total = one_page(
+        session,
+        query,
+        SORTS[f.sort],
+        descending=f.order != "asc",
+        tie=DecisionDefinition.id,
+        limit=f.limit,
+        offset=f.offset,
     )
-    return list(rows), total
+    return list(session.scalars(paged)), total
 
 
 def latest_decision(session: Session, key: str) -> DecisionDefinition:

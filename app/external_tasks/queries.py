@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
+from app.db import equal_to, one_page, utcnow
 from app.errors import InvalidInputError, NotFoundError
 from app.external_tasks.access import require_worker
 from app.external_tasks.models import OPEN, ExternalTask
@@ -44,18 +44,19 @@ class ExternalTaskFilter:
 
 def _query(task_filter: ExternalTaskFilter) -> Select[ExternalTask]:
     query = select(ExternalTask).where(ExternalTask.status == OPEN)
-    for column, value in (
-        (ExternalTask.id, task_filter.task_id),
-        (ExternalTask.topic, task_filter.topic),
-        (ExternalTask.worker_id, task_filter.worker_id),
-        (ExternalTask.instance_id, task_filter.instance_id),
-        (ExternalTask.element_id, task_filter.element_id),
-        (ExternalTask.process_key, task_filter.process_key),
-        (ExternalTask.definition_id, task_filter.definition_id),
-        (ExternalTask.business_key, task_filter.business_key),
-    ):
-        if value is not None:
-            query = query.where(column == value)
+    query = equal_to(
+        query,
+        (
+            (ExternalTask.id, task_filter.task_id),
+            (ExternalTask.topic, task_filter.topic),
+            (ExternalTask.worker_id, task_filter.worker_id),
+            (ExternalTask.instance_id, task_filter.instance_id),
+            (ExternalTask.element_id, task_filter.element_id),
+            (ExternalTask.process_key, task_filter.process_key),
+            (ExternalTask.definition_id, task_filter.definition_id),
+            (ExternalTask.business_key, task_filter.business_key),
+        ),
+    )
     now = utcnow()
     if task_filter.locked is True:
         query = query.where(ExternalTask.lock_expires_at > now)
@@ -79,14 +80,16 @@ def list_tasks(
             "unknown sort", errors={"sortBy": f"must be one of {', '.join(sorted(SORTS))}"}
         )
     query = _query(task_filter)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    column = SORTS[task_filter.sort]
-    rows = session.scalars(
-        query.order_by(column.desc() if task_filter.descending else column.asc(), ExternalTask.id)
-        .limit(task_filter.limit)
-        .offset(task_filter.offset)
+    paged, total = one_page(
+        session,
+        query,
+        SORTS[task_filter.sort],
+        descending=task_filter.descending,
+        tie=ExternalTask.id,
+        limit=task_filter.limit,
+        offset=task_filter.offset,
     )
-    return list(rows), total
+    return list(session.scalars(paged)), total
 
 
 def get_task(session: Session, actor: Actor, task_id: str) -> ExternalTask:

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
+from app.db import one_page
 from app.deployments.definitions import compiled_by_id
 from app.deployments.models import ProcessDefinition
 from app.errors import InvalidInputError
@@ -120,12 +121,17 @@ def historic_instances(
             "invalid sort", errors={"sortBy": f"one of {sorted(INSTANCE_SORTS)}"}
         )
     query = _instances(actor, f)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    column = INSTANCE_SORTS[f.sort]
-    ordered = column.asc().nulls_last() if f.order == "asc" else column.desc().nulls_last()
-    rows = session.execute(
-        query.order_by(ordered, ProcessInstance.id).limit(f.limit).offset(f.offset)
-    ).all()
+    paged, total = one_page(
+        session,
+        query,
+        INSTANCE_SORTS[f.sort],
+        descending=f.order != "asc",
+        tie=ProcessInstance.id,
+        limit=f.limit,
+        offset=f.offset,
+        nulls_last=True,
+    )
+    rows = session.execute(paged).all()
     ids = [row[0].id for row in rows]
     starts: dict[str, str | None] = {}
     reasons: dict[str, str | None] = {}

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.db import equal_to, one_page
 from app.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from app.identity.actor import Actor
 from app.instances.models import Incident, ProcessInstance
@@ -63,16 +64,17 @@ def query_incidents(
         .join(ProcessInstance, ProcessInstance.id == Incident.instance_id)
         .where(Incident.resolved_at.is_(None))
     )
-    for column, value in (
-        (Incident.id, f.incident_id),
-        (Incident.message, f.message),
-        (Incident.instance_id, f.instance_id),
-        (ProcessInstance.definition_id, f.definition_id),
-        (Incident.element_id, f.element_id),
-        (Incident.task_id, f.task_id),
-    ):
-        if value is not None:
-            query = query.where(column == value)
+    query = equal_to(
+        query,
+        (
+            (Incident.id, f.incident_id),
+            (Incident.message, f.message),
+            (Incident.instance_id, f.instance_id),
+            (ProcessInstance.definition_id, f.definition_id),
+            (Incident.element_id, f.element_id),
+            (Incident.task_id, f.task_id),
+        ),
+    )
     if f.kinds:
         query = query.where(Incident.kind.in_(f.kinds))
     if f.message_like:
@@ -83,10 +85,16 @@ def query_incidents(
         query = query.where(Incident.created_at < f.created_before)
     if f.created_after:
         query = query.where(Incident.created_at > f.created_after)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    column = SORTS[f.sort]
-    ordered = column.asc() if f.order == "asc" else column.desc()
-    rows = session.execute(query.order_by(ordered, Incident.id).limit(f.limit).offset(f.offset))
+    paged, total = one_page(
+        session,
+        query,
+        SORTS[f.sort],
+        descending=f.order != "asc",
+        tie=Incident.id,
+        limit=f.limit,
+        offset=f.offset,
+    )
+    rows = session.execute(paged)
     return [(row[0], row[1]) for row in rows], total
 
 

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, selectinload
 
+from app.db import equal_to, one_page
 from app.errors import InvalidInputError
 from app.identity.actor import Actor
 from app.instances.lifecycle import involved_clause
@@ -75,19 +76,20 @@ def historic_tasks(
             | (HumanTask.assignee == actor.user_id)
             | (HumanTask.completed_by == actor.user_id)
         )
-    for column, value in (
-        (HumanTask.id, f.task_id),
-        (HumanTask.instance_id, f.instance_id),
-        (HumanTask.business_key, f.business_key),
-        (HumanTask.definition_id, f.definition_id),
-        (HumanTask.process_key, f.process_key),
-        (HumanTask.element_id, f.definition_key),
-        (HumanTask.name, f.name),
-        (HumanTask.assignee, f.assignee),
-        (HumanTask.owner, f.owner),
-    ):
-        if value is not None:
-            query = query.where(column == value)
+    query = equal_to(
+        query,
+        (
+            (HumanTask.id, f.task_id),
+            (HumanTask.instance_id, f.instance_id),
+            (HumanTask.business_key, f.business_key),
+            (HumanTask.definition_id, f.definition_id),
+            (HumanTask.process_key, f.process_key),
+            (HumanTask.element_id, f.definition_key),
+            (HumanTask.name, f.name),
+            (HumanTask.assignee, f.assignee),
+            (HumanTask.owner, f.owner),
+        ),
+    )
     if f.name_like:
         query = query.where(HumanTask.name.like(f.name_like))
     if f.assignee_like:
@@ -115,13 +117,14 @@ def historic_tasks(
             | (HumanTask.owner == f.involved_user)
             | HumanTask.id.in_(acted)
         )
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    column = SORTS[f.sort]
-    ordered = column.asc().nulls_last() if f.order == "asc" else column.desc().nulls_last()
-    rows = session.scalars(
-        query.options(selectinload(HumanTask.candidates))
-        .order_by(ordered, HumanTask.id)
-        .limit(f.limit)
-        .offset(f.offset)
+    paged, total = one_page(
+        session,
+        query,
+        SORTS[f.sort],
+        descending=f.order != "asc",
+        tie=HumanTask.id,
+        limit=f.limit,
+        offset=f.offset,
+        nulls_last=True,
     )
-    return list(rows), total
+    return list(session.scalars(paged.options(selectinload(HumanTask.candidates)))), total
