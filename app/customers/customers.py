@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
@@ -130,6 +130,25 @@ def get(session: Session, actor: Actor, customer_id: str, *, lock: bool = False)
     if customer is None or not scope.can_see(actor, customer):
         raise NotFoundError(f"customer {customer_id} not found")
     return customer
+
+
+class _OfCustomer(Protocol):
+    customer_id: Any
+
+
+_Row = TypeVar("_Row", bound=_OfCustomer)
+
+
+def record_of(
+    session: Session, actor: Actor, customer_id: str, model: type[_Row], row_id: str, what: str
+) -> _Row:
+    """A row about a customer (a loan, a complaint …) if the customer is one `actor` may see
+    and the row is really its; NotFoundError (404) otherwise."""
+    get(session, actor, customer_id)
+    row = session.get(model, row_id)
+    if row is None or row.customer_id != customer_id:
+        raise NotFoundError(f"{what} {row_id} not found on customer {customer_id}")
+    return row
 
 
 def update(

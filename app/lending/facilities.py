@@ -116,11 +116,7 @@ def with_loans(facility_rows: list[Facility], loan_rows: list[Loan]) -> list[dic
 
 
 def get(session: Session, actor: Actor, customer_id: str, facility_id: str) -> Facility:
-    customers.get(session, actor, customer_id)
-    facility = session.get(Facility, facility_id)
-    if facility is None or facility.customer_id != customer_id:
-        raise NotFoundError(f"facility {facility_id} not found on customer {customer_id}")
-    return facility
+    return customers.record_of(session, actor, customer_id, Facility, facility_id, "facility")
 
 
 @dataclass

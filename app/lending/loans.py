@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.customers import customers
-from app.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from app.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from app.identity.actor import Actor
 from app.lending import categories
 from app.lending.facilities import WRITERS
@@ -106,11 +106,7 @@ def _drawn(session: Session, facility_id: str) -> Decimal:
 
 
 def get(session: Session, actor: Actor, customer_id: str, loan_id: str) -> Loan:
-    customers.get(session, actor, customer_id)
-    loan = session.get(Loan, loan_id)
-    if loan is None or loan.customer_id != customer_id:
-        raise NotFoundError(f"loan {loan_id} not found on customer {customer_id}")
-    return loan
+    return customers.record_of(session, actor, customer_id, Loan, loan_id, "loan")
 
 
 def service(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.customers import customers
 from app.db import utcnow
-from app.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from app.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from app.identity.actor import Actor
 from app.lending.fields import Fields
 from app.servicing.models import Complaint
@@ -64,11 +64,7 @@ def record(session: Session, actor: Actor, customer_id: str, data: Mapping[str, 
 
 
 def get(session: Session, actor: Actor, customer_id: str, complaint_id: str) -> Complaint:
-    customers.get(session, actor, customer_id)
-    complaint = session.get(Complaint, complaint_id)
-    if complaint is None or complaint.customer_id != customer_id:
-        raise NotFoundError(f"complaint {complaint_id} not found on customer {customer_id}")
-    return complaint
+    return customers.record_of(session, actor, customer_id, Complaint, complaint_id, "complaint")
 
 
 def extend(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.customers import customers
 from app.db import utcnow
-from app.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from app.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from app.identity.actor import Actor
 from app.lending.fields import Fields
 from app.servicing.models import RiskSignal
@@ -94,11 +94,7 @@ def raise_signal(
 
 
 def get(session: Session, actor: Actor, customer_id: str, signal_id: str) -> RiskSignal:
-    customers.get(session, actor, customer_id)
-    signal = session.get(RiskSignal, signal_id)
-    if signal is None or signal.customer_id != customer_id:
-        raise NotFoundError(f"risk signal {signal_id} not found on customer {customer_id}")
-    return signal
+    return customers.record_of(session, actor, customer_id, RiskSignal, signal_id, "risk signal")
 
 
 def move(
