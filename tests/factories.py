@@ -8,16 +8,10 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.customers.uscc import check_char
+from app.customers.uscc import check_char, org_check_char
 from tests.conftest import STAFF, basic
 
 _serial = itertools.count(1)
-
-
-def org_check_char(body: str) -> str:
-    """The GB 11714 check character of an 8-character organisation code body."""
-    total = sum(int(c, 36) * w for c, w in zip(body, (3, 7, 9, 10, 5, 8, 4, 2), strict=True))
-    return {10: "X", 11: "0"}.get(11 - total % 11, str(11 - total % 11))
 
 
 def make_uscc(region: str = "310115") -> str:

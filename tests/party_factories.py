@@ -12,6 +12,7 @@ from app.customers import customers
 from app.identity.actor import Actor
 from app.lending import facilities
 from app.people import people
+from app.people.identifiers import resident_check_char
 from app.relations import links
 from tests.factories import make_uscc
 
@@ -20,14 +21,13 @@ RISK = Actor("risk_zhao", frozenset({"risk_officer"}))
 REVIEWER = Actor("reviewer_wang", frozenset({"credit_reviewer"}))
 ADMIN = Actor("admin", frozenset({"admin"}))
 _serial = itertools.count(1)
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
 def resident_id(serial: int | None = None) -> str:
     """A checksum-valid synthetic resident ID number (GB 11643)."""
     n = next(_serial) if serial is None else serial
     body = f"110105{1960 + n % 40:04d}{1 + n % 12:02d}{1 + n % 28:02d}{n % 1000:03d}"
-    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, _WEIGHTS, strict=True)) % 11]
+    return body + resident_check_char(body)
 
 
 def make_company(session: Session, name: str = "示例有限公司") -> str:

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from app.customers.uscc import CHARSET, check_char
+from app.customers.uscc import CHARSET, check_char, org_check_char
+from app.people.identifiers import resident_check_char
 
 REGIONS = {
     "110105": "北京朝阳",
@@ -87,8 +88,6 @@ _CLASSES = (
     ("doubtful", 0.006),
     ("loss", 0.003),
 )
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _ORG_BODY = [c for c in CHARSET if c not in "IOSVZ"]
 
 
@@ -234,9 +233,7 @@ class SyntheticBank:
         """A USCC for a company (9 1 + region + GB 11714 organisation code), both checks valid."""
         while True:
             body = "".join(self.random.choices(_ORG_BODY, k=8))
-            total = sum(int(c, 36) * w for c, w in zip(body, _ORG_WEIGHTS, strict=True))
-            value = 11 - total % 11
-            org_check = {10: "X", 11: "0"}.get(value, str(value))
+            org_check = org_check_char(body)
             if org_check == "X":
                 continue  # X is outside the USCC character set: draw again
             first17 = f"91{region}{body}{org_check}"
@@ -263,7 +260,7 @@ class SyntheticBank:
         return Person(
             key=f"P{self._serial:08d}",
             name=name,
-            id_number=first17 + id_check_char(first17),
+            id_number=first17 + resident_check_char(first17),
             mobile=f"1{self.random.choice('3456789')}{self.random.randrange(10**9):09d}",
         )
 
@@ -274,9 +271,3 @@ class SyntheticBank:
             if roll < total:
                 return value
         return weighted[0][0]
-
-
-def id_check_char(first17: str) -> str:
-    """The GB 11643 check character of a resident identity number."""
-    total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True))
-    return "10X98765432"[total % 11]

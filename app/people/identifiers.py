@@ -22,6 +22,12 @@ def normalize_id(value: str) -> str:
     return re.sub(r"\s", "", value).upper()
 
 
+def resident_check_char(first17: str) -> str:
+    """The GB 11643 check character of a resident identity number's 17 leading digits."""
+    total = sum(int(c) * w for c, w in zip(first17, _RESIDENT_WEIGHTS, strict=True))
+    return _RESIDENT_CHECK[total % 11]
+
+
 def id_problem(id_type: str, value: str) -> str | None:
     """Why `value` is not a valid number of `id_type`; None when it is."""
     if id_type != "resident_id":
@@ -34,8 +40,7 @@ def id_problem(id_type: str, value: str) -> str | None:
         date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         return "positions 7-14 must be a valid date of birth"
-    total = sum(int(c) * w for c, w in zip(value[:17], _RESIDENT_WEIGHTS, strict=True))
-    expected = _RESIDENT_CHECK[total % 11]
+    expected = resident_check_char(value[:17])
     if value[17] != expected:
         return f"check character is {value[17]}, expected {expected}"
     return None
