@@ -25,6 +25,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
+from app.sessions import CorpflowSession
+
 # JSONB on PostgreSQL (indexable, compact), plain JSON elsewhere.
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -93,7 +95,7 @@ def ping(session: Session) -> None:
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+    return sessionmaker(bind=engine, class_=CorpflowSession, expire_on_commit=False, autoflush=True)
 
 
 def closed_in_session(
