@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from app.db import Base
 
-
-def _json(value: Any) -> str:
-    # Python None becomes JSON null, as SQLAlchemy's JSON type stores it (none_as_null=False).
-    return json.dumps(value, ensure_ascii=False, default=str)
+# One encoder for every value: json.dumps with options builds a new encoder per call, which
+# was a tenth of a bulk write's client time. Python None becomes JSON null, as SQLAlchemy's
+# JSON type stores it (none_as_null=False).
+_json = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
 def write(
@@ -39,10 +39,14 @@ def write(
             statement = f'COPY "{name}" ({", ".join(names)}) FROM STDIN'
             try:
                 with raw.cursor() as cursor, cursor.copy(statement) as copy:
-                    for row in data:
-                        if json_at:
-                            row = tuple(_json(v) if i in json_at else v for i, v in enumerate(row))
-                        copy.write_row(row)
+                    if not json_at:
+                        for row in data:
+                            copy.write_row(row)
+                    for row in data if json_at else ():
+                        values = list(row)
+                        for i in json_at:
+                            values[i] = _json(values[i])
+                        copy.write_row(values)
             except psycopg.errors.IntegrityError as exc:
                 # As SQLAlchemy would raise it, so callers handle one kind of clash.
                 raise IntegrityError(statement, None, exc) from exc

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,7 +46,7 @@ def txid(session: Session) -> int:
 
 def record(
     session: Session,
-    changes: Iterable[Change],
+    changes: Sequence[Change],
     *,
     source: str,
     changed_by: str | None,
@@ -56,6 +56,8 @@ def record(
     """Append the changes in one set-based INSERT; returns how many rows were written."""
     if source not in SOURCES:
         raise ValueError(f"unknown change source {source}")
+    if not changes:
+        return 0
     tx, when = txid(session), at or utcnow()
     rows = [
         {
@@ -72,9 +74,8 @@ def record(
         }
         for c in changes
     ]
-    if rows:
-        # COPY on PostgreSQL, a Core executemany elsewhere: never the ORM's per-row path.
-        bulk.insert_dicts(session, CustomerChange.__tablename__, rows)
+    # COPY on PostgreSQL, a Core executemany elsewhere: never the ORM's per-row path.
+    bulk.insert_dicts(session, CustomerChange.__tablename__, rows)
     return len(rows)
 
 
