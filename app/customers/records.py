@@ -206,8 +206,9 @@ def plain(value: Any) -> Any:
 
 def diff(customer: Customer, values: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
     """(field, old, new) for every value in `values` that differs from the customer's."""
-    return [
-        (name, plain(getattr(customer, name)), plain(new))
-        for name, new in values.items()
-        if plain(getattr(customer, name)) != plain(new)
-    ]
+    changed = []
+    for name, new in values.items():
+        old, value = plain(getattr(customer, name)), plain(new)
+        if old != value:
+            changed.append((name, old, value))
+    return changed
