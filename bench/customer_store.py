@@ -394,8 +394,8 @@ def upserts(sessions: sessionmaker[Session], count: int, clients: int) -> dict[s
     with sessions() as session:
         session.execute(
             text(
-                "CREATE TEMP TABLE bench_ids ON COMMIT DROP AS SELECT customer_id AS id FROM customer_source "
-                "WHERE source_system = 'BENCH'"
+                "CREATE TEMP TABLE bench_ids ON COMMIT DROP AS SELECT customer_id AS id "
+                "FROM customer_source WHERE source_system = 'BENCH'"
             )
         )
         for table in ("customer_change", "customer_rm_assignment", "customer_source"):
