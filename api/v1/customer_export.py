@@ -11,8 +11,8 @@ from flask_smorest import Blueprint
 
 from api.auth import current_actor
 from api.session import db_session
+from api.v1.customer_schemas import customer_query
 from api.v1.import_schemas import ExportArgs
-from app.customers.search import CustomerQuery
 from app.db import utcnow
 from app.imports import export
 
@@ -26,10 +26,6 @@ blp = Blueprint(
 )
 
 
-def _list(value: str | None) -> tuple[str, ...]:
-    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
-
-
 @blp.route("/export.xlsx")
 class CustomerExport(MethodView):
     @blp.arguments(ExportArgs, location="query")
@@ -39,20 +35,7 @@ class CustomerExport(MethodView):
         GET /customers), at most 100,000 rows, with the Chinese headers the import reads: an
         exported file imports back as unchanged. Custom fields I may see are included."""
         session, actor = db_session(), current_actor()
-        query = CustomerQuery(
-            name=args.get("name"),
-            uscc=args.get("uscc"),
-            rm_id=args.get("rm_id"),
-            team_id=args.get("team_id"),
-            branch_id=args.get("branch_id"),
-            industry=args.get("industry"),
-            region=args.get("region"),
-            status=_list(args.get("status")),
-            risk_rating=_list(args.get("risk_rating")),
-            custom={k: v for k, v in request.args.items() if k.startswith("custom.")},
-            sort=args["sort"],
-            order=args["order"],
-        )
+        query = customer_query(args, request.args)
         # The rows go to openpyxl's write-only sheet (a temporary file); the zipped workbook,
         # a few MiB at the 100,000-row cap, is assembled in memory.
         out = io.BytesIO()

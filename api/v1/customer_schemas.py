@@ -3,9 +3,13 @@ org units."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from api.v1.schemas import PageArgs, QuerySchema, StrictSchema
+from app.customers.search import CustomerQuery
 
 # Values are checked by the use cases (app.customers.records), which name every bad field in
 # one 422; the schemas only shape the request.
@@ -49,6 +53,12 @@ class CustomerArgs(PageArgs):
     region = fields.String(metadata={"description": "GB/T 2260 prefix: 31, 3101, 310115"})
     status = fields.String(metadata={"description": "one or more, comma-separated"})
     risk_rating = fields.String(metadata={"description": "one or more, comma-separated"})
+    classification = fields.String(
+        metadata={
+            "description": "customers with an active loan in one of these five-category "
+            "classes (normal, special_mention, substandard, doubtful, loss), comma-separated"
+        }
+    )
     sort = fields.String(
         load_default="name", validate=validate.OneOf(["name", "created", "updated", "uscc"])
     )
@@ -214,3 +224,29 @@ class PlacementOut(Schema):
     unit_id = fields.String()
     role = fields.String()
     placed_at = fields.DateTime()
+
+
+def _list(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+def customer_query(
+    args: Mapping[str, Any], query_string: Mapping[str, str], **paging: int
+) -> CustomerQuery:
+    """The search's filters from CustomerArgs and the raw `custom.<key>` parameters."""
+    return CustomerQuery(
+        name=args.get("name"),
+        uscc=args.get("uscc"),
+        rm_id=args.get("rm_id"),
+        team_id=args.get("team_id"),
+        branch_id=args.get("branch_id"),
+        industry=args.get("industry"),
+        region=args.get("region"),
+        status=_list(args.get("status")),
+        risk_rating=_list(args.get("risk_rating")),
+        classification=_list(args.get("classification")),
+        custom={k: v for k, v in query_string.items() if k.startswith("custom.")},
+        sort=args["sort"],
+        order=args["order"],
+        **paging,
+    )

@@ -25,6 +25,7 @@ from api.v1.customer_schemas import (
     FeedOut,
     SyncIn,
     SyncOut,
+    customer_query,
 )
 from api.v1.schemas import PageArgs
 from app.customers import assignments, changes, customers, sync
@@ -36,10 +37,6 @@ blp = Blueprint(
     url_prefix="/api/v1/customers",
     description="Corporate customers keyed by USCC, scoped by the org tree",
 )
-
-
-def _list(value: str | None) -> tuple[str, ...]:
-    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
 
 
 def _saved(saved: customers.Saved) -> tuple[dict[str, Any], dict[str, str]]:
@@ -69,25 +66,11 @@ class CustomerList(MethodView):
     @blp.response(200, CustomerPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Search the customers I may see: name (partial), USCC, RM, team, branch, industry,
-        region, status, rating and custom fields (`custom.<key>=value`, `.gte`, `.lte`).
-        `total` is exact up to 1,000 matches; beyond, an estimate with `total_exact` false."""
+        region, status, rating, loan classification (any active loan) and custom fields
+        (`custom.<key>=value`, `.gte`, `.lte`). `total` is exact up to 1,000 matches; beyond,
+        an estimate with `total_exact` false."""
         session, actor = db_session(), current_actor()
-        query = customers.CustomerQuery(
-            name=args.get("name"),
-            uscc=args.get("uscc"),
-            rm_id=args.get("rm_id"),
-            team_id=args.get("team_id"),
-            branch_id=args.get("branch_id"),
-            industry=args.get("industry"),
-            region=args.get("region"),
-            status=_list(args.get("status")),
-            risk_rating=_list(args.get("risk_rating")),
-            custom={k: v for k, v in request.args.items() if k.startswith("custom.")},
-            sort=args["sort"],
-            order=args["order"],
-            limit=args["limit"],
-            offset=args["offset"],
-        )
+        query = customer_query(args, request.args, limit=args["limit"], offset=args["offset"])
         found = customers.find(session, actor, query)
         body = page(customers.profiles(session, actor, found.customers), found.total, args)
         return {**body, "total_exact": found.total_exact}

@@ -7,7 +7,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, select, text, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    exists,
+    func,
+    literal_column,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -18,6 +27,8 @@ from app.customers import custom_fields, scope, uscc
 from app.customers.models import Customer, CustomField
 from app.errors import InvalidInputError
 from app.identity.actor import Actor
+from app.lending import categories
+from app.lending.models import Loan
 from app.org.models import OrgUnit
 
 SORTS: dict[str, Any] = {
@@ -45,6 +56,8 @@ class CustomerQuery:
     region: str | None = None
     status: tuple[str, ...] = ()
     risk_rating: tuple[str, ...] = ()
+    # Five-category classification (五级分类) of any of the customer's active loans.
+    classification: tuple[str, ...] = ()
     # "custom.<key>" = value, "custom.<key>.gte" / ".lte" = bound, as given in the query string.
     custom: Mapping[str, str] = field(default_factory=dict)
     sort: str = "name"
@@ -180,10 +193,30 @@ def _filtered(session: Session, actor: Actor, q: CustomerQuery, *, ordered: bool
         query = query.where(Customer.status.in_(q.status))
     if q.risk_rating:
         query = query.where(Customer.risk_rating.in_(q.risk_rating))
+    if q.classification:
+        query = query.where(_classified(q.classification))
     postgres = session.get_bind().dialect.name == "postgresql"
     for clause in _custom_filters(session, actor, q.custom, postgres):
         query = query.where(clause)
     return query
+
+
+def _classified(wanted: tuple[str, ...]) -> ColumnElement[bool]:
+    """The customer has an active loan in one of the `wanted` categories."""
+    unknown = sorted(set(wanted) - set(categories.CATEGORIES))
+    if unknown:
+        raise InvalidInputError(
+            "invalid classification",
+            errors={
+                "classification": f"{', '.join(unknown)}: not one of "
+                f"{', '.join(categories.CATEGORIES)}"
+            },
+        )
+    return exists().where(
+        Loan.customer_id == Customer.id,
+        Loan.status == "active",
+        Loan.classification.in_(wanted),
+    )
 
 
 def _region(code: str, ordered: bool) -> ColumnElement[bool]:

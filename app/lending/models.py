@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Numeric, String
+from sqlalchemy import ForeignKey, Index, Numeric, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
@@ -35,7 +35,18 @@ class Loan(Base):
     """A drawdown (借据) under a facility; the unit of five-category classification."""
 
     __tablename__ = "loan"
-    __table_args__ = (Index("ix_loan_customer_status", "customer_id", "status"),)
+    __table_args__ = (
+        Index("ix_loan_customer_status", "customer_id", "status"),
+        # Customer search by classification: the customers with an active loan in a category
+        # (a rare one such as "loss" is found from here, not by probing every customer).
+        Index(
+            "ix_loan_active_classification",
+            "classification",
+            "customer_id",
+            postgresql_where=text("status = 'active'"),
+            sqlite_where=text("status = 'active'"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     facility_id: Mapped[str] = mapped_column(ForeignKey("facility.id"), index=True)

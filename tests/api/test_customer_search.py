@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 
+from app.lending import loans
 from tests.conftest import STAFF
 from tests.factories import make_customer, make_uscc
+from tests.party_factories import RM, make_facility
 
 
 def _search(client: FlaskClient, query: str, who: str = "admin") -> dict[str, Any]:
@@ -133,3 +136,43 @@ def test_search_bad_filters_are_named(client: FlaskClient) -> None:
         ),
         "custom.nope": "no such custom field",
     }
+
+
+def test_search_by_loan_classification(client: FlaskClient, app: Flask) -> None:
+    """Customers with an active loan in one of the classes; settled loans do not count."""
+    bad = make_customer(client, "次级贷款客户有限公司", who="rm")
+    mixed = make_customer(client, "关注贷款客户有限公司", who="rm")
+    settled = make_customer(client, "已结清客户有限公司", who="rm")
+    make_customer(client, "无贷款客户有限公司", who="rm")
+    sessions = app.extensions["corpflow"].sessions
+    with sessions() as session:
+        for customer, classes in ((bad, ["substandard"]), (mixed, ["normal", "special_mention"]),
+                                  (settled, ["loss"])):  # fmt: skip
+            facility = make_facility(session, customer["id"], "5000")
+            for i, category in enumerate(classes):
+                loan = loans.draw(
+                    session,
+                    RM,
+                    customer["id"],
+                    {
+                        "facility_id": facility,
+                        "contract_no": f"CL-{customer['id'][:8]}-{i}",
+                        "amount": "100",
+                        "start_date": "2026-02-01",
+                        "maturity_date": "2026-12-01",
+                    },
+                )
+                loan.classification = category
+                if customer is settled:
+                    loan.status = "settled"
+        session.commit()
+    assert _names(client, "classification=substandard") == ["次级贷款客户有限公司"]
+    assert set(_names(client, "classification=special_mention,substandard")) == {
+        "次级贷款客户有限公司",
+        "关注贷款客户有限公司",
+    }
+    assert _names(client, "classification=loss") == []
+    assert _search(client, "classification=normal")["total"] == 1
+    response = client.get("/api/v1/customers?classification=bad,loss", headers=STAFF["admin"])
+    assert response.status_code == 422
+    assert "bad" in response.get_json()["errors"]["classification"]
