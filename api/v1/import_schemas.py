@@ -60,6 +60,12 @@ class ImportOut(Schema):
     file_name = fields.String()
     uploaded_by = fields.String()
     status = fields.String(metadata={"description": "checked, applying, applied or failed"})
+    stalled = fields.Boolean(
+        metadata={
+            "description": "applying, but its job has shown no progress for 10 minutes (its "
+            "worker died; nothing of it was written): POST apply again"
+        }
+    )
     total_rows = fields.Integer()
     rows_done = fields.Integer()
     counts = fields.Dict(keys=fields.String(), values=fields.Integer())

@@ -35,6 +35,7 @@ def _body(batch_id: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
     )
     body = {c.name: getattr(batch, c.name) for c in batch.__table__.columns}
     body.update(rows=rows, rows_total=total, limit=args["limit"], offset=args["offset"])
+    body["stalled"] = batches.stalled(batch)
     return body
 
 

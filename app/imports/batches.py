@@ -7,6 +7,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, text, update
@@ -38,6 +39,10 @@ IMPORTERS = {
 }
 # Larger files are applied by the apply_import job, which records progress as it goes.
 INLINE_MAX_ROWS = 2000
+# An apply that has shown no sign of life (progress, start) for this long is taken for dead
+# (its worker killed mid-apply: its transaction rolled back, nothing of it was written) and
+# may be applied again. Progress is recorded every CHUNK_ROWS written rows.
+STALLED_AFTER = timedelta(minutes=10)
 CHUNK_ROWS = 500
 STATUSES = ("ok", "update", "unchanged", "error")
 REPORTED_ROWS = 50
@@ -176,8 +181,10 @@ def apply(session: Session, actor: Actor, batch_id: str, *, skip_bad_rows: bool)
     _may_import(actor, batch.kind)
     if batch.uploaded_by != actor.user_id:
         raise PermissionDeniedError("an import is applied by the user who uploaded it")
-    if batch.status in ("applying", "applied"):
+    if batch.status == "applied" or (batch.status == "applying" and not stalled(batch)):
         raise ConflictError(f"import {batch.id} is {batch.status}", code=f"import_{batch.status}")
+    if batch.status == "applying":
+        log.warning("import %s: apply stalled since %s; applying again", batch.id, batch.updated_at)
     batch.options = {**batch.options, "skip_bad_rows": skip_bad_rows}
     batch.rows_done, batch.message, batch.started_at, batch.finished_at = 0, None, None, None
     if batch.total_rows > INLINE_MAX_ROWS:
@@ -188,6 +195,16 @@ def apply(session: Session, actor: Actor, batch_id: str, *, skip_bad_rows: bool)
         return Outcome(batch, queued=True)
     _run(session, actor, batch, None)
     return Outcome(batch)
+
+
+def stalled(batch: ImportBatch) -> bool:
+    """An apply whose job has not been heard of for STALLED_AFTER (see there)."""
+    return batch.status == "applying" and _aware(batch.updated_at) < utcnow() - STALLED_AFTER
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite gives back naive UTC datetimes.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _run(
@@ -328,7 +345,7 @@ def run_queued(
                 ImportBatch.status == "applying",
                 ImportBatch.started_at.is_(None),
             )
-            .values(started_at=utcnow())
+            .values(started_at=utcnow(), updated_at=utcnow())
         )
     if not getattr(taken, "rowcount", 0):
         return  # applied, failed, or taken by another delivery of this job

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, timedelta
 from typing import Any
 
 import openpyxl
@@ -14,7 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.customers import customers
 from app.customers.models import Customer, CustomerChange
-from app.errors import InvalidInputError, PermissionDeniedError
+from app.db import utcnow
+from app.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from app.identity.actor import Actor, OrgScope
 from app.imports import batches, headers
 from app.imports.models import ImportBatch, ImportRow
@@ -334,3 +336,30 @@ def test_person_shareholder_by_id_number_is_never_stored_in_clear(session: Sessi
     assert (edge.holder_person_id, edge.percentage) == (person.id, 35)
     stored = session.scalars(select(ImportRow.data).where(ImportRow.batch_id == batch.id)).all()
     assert all("11010519491231002" not in str(d) for d in stored)
+
+
+def test_an_apply_whose_worker_died_may_be_applied_again(session: Session) -> None:
+    """A killed worker leaves its batch "applying" (its transaction, and every row it wrote,
+    rolled back); once nothing has been heard of it for STALLED_AFTER it can be applied."""
+    batch = upload(session, xlsx([good("复活客户有限公司")]))
+    now = utcnow()
+
+    def left_applying(at: datetime) -> None:
+        session.execute(
+            ImportBatch.__table__.update()
+            .where(ImportBatch.id == batch.id)
+            .values(status="applying", started_at=at, updated_at=at)
+        )
+        session.commit()
+
+    left_applying(now - timedelta(minutes=2))
+    with pytest.raises(ConflictError, match="applying"):
+        batches.apply(session, RM, batch.id, skip_bad_rows=False)
+    session.rollback()
+    left_applying(now - batches.STALLED_AFTER - timedelta(seconds=5))
+    stuck = session.get(ImportBatch, batch.id, populate_existing=True)
+    assert stuck is not None and batches.stalled(stuck)
+    outcome = batches.apply(session, RM, batch.id, skip_bad_rows=False)
+    session.commit()
+    assert (outcome.batch.status, outcome.batch.rows_done) == ("applied", 1)
+    assert customer_count(session) == 1
