@@ -14,7 +14,7 @@ from app.context import current
 from app.db import transaction, utcnow
 from app.errors import DomainError, PermissionDeniedError
 from app.identity.actor import Actor
-from app.instances import stepping
+from app.instances import stepping, write_batch
 from app.instances.models import ProcessInstance, StartTimer, Timer
 from app.queue import job_id_of
 
@@ -120,14 +120,15 @@ def fire(timer_id: str) -> bool:
 def fire_many(timer_ids: Sequence[str]) -> int:
     """Fire a batch of timers in one transaction; returns how many this call fired.
 
-    One commit for the batch instead of a commit and a savepoint per timer, and one statement
-    to lock the batch's instances and one to read their timers instead of two per timer. If
-    any step fails the whole batch is rolled back and each timer goes through `fire` on its
-    own, so a failing timer is parked alone and the others fire as usual.
+    One commit for the batch instead of a commit and a savepoint per timer, one statement to
+    lock the batch's instances and one to read their timers instead of two per timer, and the
+    steps' writes sent together (write_batch: one statement per kind of row, not per step). If
+    any step or write fails the whole batch is rolled back and each timer goes through `fire`
+    on its own, so a failing timer is parked alone and the others fire as usual.
     """
     services = current()
     try:
-        with transaction(services.sessions) as session:
+        with transaction(services.sessions) as session, write_batch.batched(session) as writes:
             batch = _locked_batch(session, timer_ids)
             stepped: set[str] = set()
             fired = []
@@ -136,7 +137,8 @@ def fire_many(timer_ids: Sequence[str]) -> int:
                     continue  # gone with its instance
                 instance, rows = batch[timer_id]
                 if instance.id in stepped:  # a second timer of an instance this batch stepped:
-                    locked, timer, rows = _locked(session, timer_id)  # read its rows again
+                    writes.send(session)  # its rows as that step left them,
+                    locked, timer, rows = _locked(session, timer_id)  # read again
                 else:
                     locked, timer = instance, _due(rows, timer_id)
                 if locked is not None and timer is not None:
