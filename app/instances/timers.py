@@ -21,9 +21,10 @@ from app.queue import job_id_of
 log = logging.getLogger(__name__)
 
 BATCH = 1000
-# Timers per firing job: rq spends about as long on a job's bookkeeping as firing one timer
-# takes, so due timers travel in small batches; small enough that two workers share a burst.
-FIRE_BATCH = 20
+# Timers per firing job: rq's bookkeeping costs about as much per job as firing a timer, and a
+# batch's writes go out as one statement per kind of row, so due timers travel in batches; small
+# enough that two workers share a burst and a batch holds its instances' locks only briefly.
+FIRE_BATCH = 50
 _JOBS = ((Timer, "fire_timers", FIRE_BATCH), (StartTimer, "fire_start_timer", 1))
 
 
