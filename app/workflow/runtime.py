@@ -113,9 +113,10 @@ class Run:
         self.completed: list[ActivityRecord] = []
         self._graph = graph or CallGraph({})
         self._pins = dict(pins or {})
-        # The live (ready, started, waiting) tasks in tree order, walked once per engine state:
-        # every reader filters this list, every engine action forgets it (see `_live`).
-        self._live_tasks: list[Any] | None = None
+        # What readers derive from the engine's state (the live tasks in tree order, whether it
+        # completed, whether it catches messages), computed once per engine state: every
+        # engine action forgets it (see `_live`, `_guarded`).
+        self._seen: dict[str, Any] = {}
 
     @classmethod
     def start(
@@ -186,7 +187,9 @@ class Run:
 
     @property
     def is_completed(self) -> bool:
-        return bool(self._wf.is_completed())
+        if "completed" not in self._seen:
+            self._seen["completed"] = bool(self._wf.is_completed())
+        return bool(self._seen["completed"])
 
     @property
     def variables(self) -> dict[str, Any]:
@@ -302,7 +305,9 @@ class Run:
 
     @property
     def catches_messages(self) -> bool:
-        return catches_messages(self._wf)
+        if "messages" not in self._seen:
+            self._seen["messages"] = catches_messages(self._wf)
+        return bool(self._seen["messages"])
 
     def message_waits(self) -> list[MessageWait]:
         return message_waits(self._wf)
@@ -312,7 +317,7 @@ class Run:
         task = self._task(task_id)
         if task.state != TaskState.WAITING:
             raise ConflictError(f"task {task_id} is not waiting for a message", code="not_waiting")
-        self._live_tasks = None
+        self._seen.clear()
         try:
             deliver_message(self._wf, task, name, variables)
         except LookupError as exc:
@@ -327,7 +332,7 @@ class Run:
             raise ConflictError(
                 f"service task {task_id} is not waiting for a result", code="task_not_started"
             )
-        self._live_tasks = None
+        self._seen.clear()
         caught = throw_error(task, code, variables)
         if caught is not None:
             self._step()
@@ -446,14 +451,15 @@ class Run:
         tasks, in the same order, as `get_tasks(state=...)` would give (its walk does not depend
         on which of these states is asked for).
         """
-        if self._live_tasks is None:
-            self._live_tasks = self._wf.get_tasks(state=_LIVE)
+        live: list[Any] | None = self._seen.get("live")
+        if live is None:
+            live = self._seen["live"] = self._wf.get_tasks(state=_LIVE)
         if state == _LIVE:
-            return list(self._live_tasks)
-        return [task for task in self._live_tasks if task.state & state]
+            return list(live)
+        return [task for task in live if task.state & state]
 
     def _guarded(self, action: Any) -> None:
-        self._live_tasks = None  # the action may move tasks between states
+        self._seen.clear()  # the action may move tasks between states
         try:
             action()
         except WorkflowException as exc:
@@ -465,7 +471,7 @@ class Run:
                 f"the process cannot continue at {where}{reason}", element_id=element
             ) from None
         finally:
-            self._live_tasks = None
+            self._seen.clear()
 
 
 def _timer_due(task: Any) -> datetime | None:
