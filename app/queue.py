@@ -23,6 +23,10 @@ def job_id_of(job: Job) -> str:
 
 
 _PENDING = "corpflow_pending_jobs"
+# A job that succeeded leaves nothing in Redis: its effect is in the database, nobody reads an
+# rq result, and keeping one (hash, result stream, finished registry) costs Redis commands and
+# memory per job. A failed job stays in rq's failed registry as usual.
+RESULT_TTL = 0
 
 
 def enqueue_after_commit(session: Session, job_name: str, *ids: str) -> None:
@@ -83,7 +87,9 @@ class JobQueue:
                 self._queued.add(job_id)
             self._inbox.put((job, job_id))
         else:
-            self._rq().enqueue(f"app.jobs.{name}", *ids, job_timeout=300, job_id=job_id)
+            self._rq().enqueue(
+                f"app.jobs.{name}", *ids, job_timeout=300, job_id=job_id, result_ttl=RESULT_TTL
+            )
 
     def in_flight(self, job_id: str, *, alive_within: float) -> bool:
         """Whether the job is still waiting, or running with a heartbeat in the last
@@ -126,7 +132,11 @@ class JobQueue:
             from datetime import timedelta
 
             self._rq().enqueue_in(
-                timedelta(seconds=delay), f"app.jobs.{name}", *ids, job_timeout=300
+                timedelta(seconds=delay),
+                f"app.jobs.{name}",
+                *ids,
+                job_timeout=300,
+                result_ttl=RESULT_TTL,
             )
             return
         timer = threading.Timer(delay, self.dispatch, args=((name, tuple(ids)),))

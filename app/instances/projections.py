@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.db import closed_in_session, utcnow
+from app.instances import write_batch
 from app.instances.models import HistoryEvent, ProcessInstance, ServiceJob, Timer
 from app.messages import projection as message_projection
 from app.queue import enqueue_after_commit
@@ -99,9 +100,9 @@ def event(
 
 
 def write_events(session: Session, events: Sequence[dict[str, Any]]) -> None:
-    """History rows in one multi-row INSERT (no ids read back)."""
+    """History rows in one executemany INSERT (no ids read back; batched: see write_batch)."""
     if events:
-        session.connection().execute(_INSERT_HISTORY, list(events))
+        write_batch.execute(session, _INSERT_HISTORY, events)
 
 
 @functools.cache
@@ -112,7 +113,7 @@ def _update_by_id(table: Table) -> Update:
 def update_row(session: Session, row: Any, **values: Any) -> None:
     """UPDATE one row by id and mirror the values on its object, without a unit-of-work flush."""
     statement = _update_by_id(cast(Table, type(row).__table__))
-    session.connection().execute(statement, {"row_id": row.id, **values})
+    write_batch.execute(session, statement, [{"row_id": row.id, **values}])
     for name, value in values.items():
         set_committed_value(row, name, value)
 
@@ -180,11 +181,8 @@ def human_tasks(
                 assignee=row["assignee"],
             )
         )
-    if rows:
-        connection = session.connection()
-        connection.execute(_INSERT_HUMAN_TASK, rows)
-        if candidates:
-            connection.execute(_INSERT_CANDIDATE, candidates)
+    write_batch.execute(session, _INSERT_HUMAN_TASK, rows)
+    write_batch.execute(session, _INSERT_CANDIDATE, candidates)
 
 
 def timers(
@@ -242,8 +240,7 @@ def timers(
                 events.append(_timer_fired(instance, existing, now))
             # A cycle moved on: its next due time needs a new job.
             update_row(session, existing, due_at=view.due_at, enqueued_at=None)
-    if new:
-        session.connection().execute(_INSERT_TIMER, new)
+    write_batch.execute(session, _INSERT_TIMER, new)
 
 
 def _timer_fired(instance: ProcessInstance, timer: Timer, now: datetime) -> dict[str, Any]:
@@ -301,5 +298,4 @@ def service_jobs(
             }
         )
         enqueue_after_commit(session, "run_service_task", view.id)
-    if new:
-        session.connection().execute(_INSERT_SERVICE_JOB, new)
+    write_batch.execute(session, _INSERT_SERVICE_JOB, new)

@@ -17,7 +17,7 @@ from app.db import utcnow
 from app.deployments.definitions import compiled_by_id, decision_resolver
 from app.errors import NotFoundError
 from app.external_tasks import projection as external_task_projection
-from app.instances import called, projections
+from app.instances import called, projections, write_batch
 from app.instances.models import Incident, ProcessInstance, Timer
 from app.messages import projection as message_projection
 from app.workdays.store import refresh_if_stale
@@ -210,7 +210,7 @@ def _write_instance(
         return
     # One UPDATE statement instead of a unit-of-work flush; the object mirrors the new values
     # (a change the caller made to another column is still flushed as usual).
-    session.connection().execute(_UPDATE_INSTANCE, {"instance_key": instance.id, **values})
+    write_batch.execute(session, _UPDATE_INSTANCE, [{"instance_key": instance.id, **values}])
     for name, value in values.items():
         set_committed_value(instance, name, value)
 

@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import BindParameter, Select, Update, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from app.context import current
 from app.db import transaction, utcnow
 from app.errors import DomainError, PermissionDeniedError
 from app.identity.actor import Actor
-from app.instances import stepping
+from app.instances import stepping, write_batch
 from app.instances.models import ProcessInstance, StartTimer, Timer
 from app.queue import job_id_of
 
 log = logging.getLogger(__name__)
 
 BATCH = 1000
-# Timers per firing job: rq spends about as long on a job's bookkeeping as firing one timer
-# takes, so due timers travel in small batches; small enough that two workers share a burst.
-FIRE_BATCH = 20
+# Timers per firing job: rq's bookkeeping costs about as much per job as firing a timer, and a
+# batch's writes go out as one statement per kind of row, so due timers travel in batches; small
+# enough that two workers share a burst and a batch holds its instances' locks only briefly.
+FIRE_BATCH = 50
 _JOBS = ((Timer, "fire_timers", FIRE_BATCH), (StartTimer, "fire_start_timer", 1))
 
 
@@ -44,27 +46,12 @@ def dispatch_due(limit: int = BATCH) -> int:
     grace = services.settings.timer_resend_seconds
     sent: list[tuple[tuple[str, tuple[str, ...]], str]] = []
     with transaction(services.sessions) as session:
+        connection = session.connection()  # Core: the pass reads ids, never objects
         for model, job, size in _JOBS:
-            due = (model.status == "pending", model.due_at <= now)
-            # Never sent: the partial index on unsent timers keeps this O(limit) however long
-            # a backlog of sent-but-not-yet-fired timers grows.
-            fresh = list(
-                session.scalars(
-                    select(model.id)
-                    .where(*due, model.enqueued_at.is_(None))
-                    .order_by(model.due_at)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
-                )
-            )
-            # Sent long ago and still pending: resend only if the job is really gone (a killed
-            # worker, a flushed Redis); one still queued behind a backlog is left alone.
-            stale = session.execute(
-                select(model.id, model.job_id)
-                .where(*due, model.enqueued_at < resend_before)
-                .order_by(model.due_at)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
+            claim = _claims(model, limit)
+            fresh = list(connection.execute(claim.fresh, {"now": now}).scalars())
+            stale = connection.execute(
+                claim.stale, {"now": now, "resend_before": resend_before}
             ).all()
             alive: dict[str, bool] = {}
             lost = []
@@ -76,26 +63,51 @@ def dispatch_due(limit: int = BATCH) -> int:
                     lost.append(timer_id)
             kept = [timer_id for timer_id, _job in stale if timer_id not in set(lost)]
             if kept:  # still on their way: look again only after another grace period
-                session.execute(
-                    update(model)
-                    .where(model.id.in_(kept))
-                    .values(enqueued_at=now)
-                    .execution_options(synchronize_session=False)
-                )
+                connection.execute(claim.restamp, {"ids": kept, "now": now})
             outgoing = fresh + lost
             for first in range(0, len(outgoing), size):
                 batch = tuple(outgoing[first : first + size])
                 job_id = f"{job}--{batch[0]}"
-                session.execute(
-                    update(model)
-                    .where(model.id.in_(batch))
-                    .values(enqueued_at=now, job_id=job_id)
-                    .execution_options(synchronize_session=False)
-                )
+                connection.execute(claim.stamp, {"ids": list(batch), "now": now, "job": job_id})
                 sent.append(((job, batch), job_id))
     for message, job_id in sent:
         services.queue.dispatch(message, job_id)
     return sum(len(ids) for (_name, ids), _job_id in sent)
+
+
+class _Claim(NamedTuple):
+    fresh: Select[str]
+    stale: Select[str, str | None]
+    restamp: Update
+    stamp: Update
+
+
+@functools.cache
+def _claims(model: type[Timer] | type[StartTimer], limit: int) -> _Claim:
+    """The dispatcher's statements for one table, built once (building one costs about as much
+    CPU as running it); the limit stays a literal so the plan is always the index range scan."""
+    due = (model.status == "pending", model.due_at <= bindparam("now"))
+    ids: BindParameter[Any] = bindparam("ids", expanding=True)
+    return _Claim(
+        # Never sent: the partial index on unsent timers keeps this O(limit) however long a
+        # backlog of sent-but-not-yet-fired timers grows.
+        fresh=select(model.id)
+        .where(*due, model.enqueued_at.is_(None))
+        .order_by(model.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True),
+        # Sent long ago and still pending: resend only if the job is really gone (a killed
+        # worker, a flushed Redis); one still queued behind a backlog is left alone.
+        stale=select(model.id, model.job_id)
+        .where(*due, model.enqueued_at < bindparam("resend_before"))
+        .order_by(model.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True),
+        restamp=update(model).where(model.id.in_(ids)).values(enqueued_at=bindparam("now")),
+        stamp=update(model)
+        .where(model.id.in_(ids))
+        .values(enqueued_at=bindparam("now"), job_id=bindparam("job")),
+    )
 
 
 def fire(timer_id: str) -> bool:
@@ -120,14 +132,15 @@ def fire(timer_id: str) -> bool:
 def fire_many(timer_ids: Sequence[str]) -> int:
     """Fire a batch of timers in one transaction; returns how many this call fired.
 
-    One commit for the batch instead of a commit and a savepoint per timer, and one statement
-    to lock the batch's instances and one to read their timers instead of two per timer. If
-    any step fails the whole batch is rolled back and each timer goes through `fire` on its
-    own, so a failing timer is parked alone and the others fire as usual.
+    One commit for the batch instead of a commit and a savepoint per timer, one statement to
+    lock the batch's instances and one to read their timers instead of two per timer, and the
+    steps' writes sent together (write_batch: one statement per kind of row, not per step). If
+    any step or write fails the whole batch is rolled back and each timer goes through `fire`
+    on its own, so a failing timer is parked alone and the others fire as usual.
     """
     services = current()
     try:
-        with transaction(services.sessions) as session:
+        with transaction(services.sessions) as session, write_batch.batched(session) as writes:
             batch = _locked_batch(session, timer_ids)
             stepped: set[str] = set()
             fired = []
@@ -136,7 +149,8 @@ def fire_many(timer_ids: Sequence[str]) -> int:
                     continue  # gone with its instance
                 instance, rows = batch[timer_id]
                 if instance.id in stepped:  # a second timer of an instance this batch stepped:
-                    locked, timer, rows = _locked(session, timer_id)  # read its rows again
+                    writes.send(session)  # its rows as that step left them,
+                    locked, timer, rows = _locked(session, timer_id)  # read again
                 else:
                     locked, timer = instance, _due(rows, timer_id)
                 if locked is not None and timer is not None:

@@ -49,6 +49,7 @@ from app.workflow.expressions import compile_expression
 from app.workflow.model import ElementInfo, ProcessModel
 from app.workflow.multi_instance import is_loop
 
+_LIVE = TaskState.READY | TaskState.STARTED | TaskState.WAITING
 # Where Run.state() keeps the definitions this instance called (see call_activities).
 CALLED_PINS = "called_definitions"
 
@@ -112,6 +113,10 @@ class Run:
         self.completed: list[ActivityRecord] = []
         self._graph = graph or CallGraph({})
         self._pins = dict(pins or {})
+        # What readers derive from the engine's state (the live tasks in tree order, whether it
+        # completed, whether it catches messages), computed once per engine state: every
+        # engine action forgets it (see `_live`, `_guarded`).
+        self._seen: dict[str, Any] = {}
 
     @classmethod
     def start(
@@ -182,13 +187,15 @@ class Run:
 
     @property
     def is_completed(self) -> bool:
-        return bool(self._wf.is_completed())
+        if "completed" not in self._seen:
+            self._seen["completed"] = bool(self._wf.is_completed())
+        return bool(self._seen["completed"])
 
     @property
     def variables(self) -> dict[str, Any]:
         if self.is_completed:
             return dict(self._wf.data)
-        live = self._wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING)
+        live = self._live()
         merged: dict[str, Any] = {}
         for task in sorted(live, key=lambda t: t.last_state_change):
             if self._graph.models and self._called_owner(task) is not None:
@@ -200,7 +207,9 @@ class Run:
 
     def user_tasks(self) -> list[UserTaskView]:
         views = []
-        for t in self._wf.get_tasks(state=TaskState.READY, manual=True):
+        for t in self._live(TaskState.READY):
+            if not t.task_spec.manual:
+                continue
             owner = self._called_owner(t)
             views.append(
                 UserTaskView(
@@ -232,7 +241,7 @@ class Run:
     def blocked_calls(self) -> list[BlockedCallView]:
         return [
             BlockedCallView(str(t.id), t.task_spec.bpmn_id or "", t.internal_data[MISSING])
-            for t in self._wf.get_tasks(state=TaskState.STARTED)
+            for t in self._live(TaskState.STARTED)
             if isinstance(t.task_spec, CamundaCallActivity) and MISSING in t.internal_data
         ]
 
@@ -250,7 +259,7 @@ class Run:
 
     def service_tasks(self) -> list[ServiceTaskView]:
         views = []
-        for task in self._wf.get_tasks(state=TaskState.STARTED):
+        for task in self._live(TaskState.STARTED):
             if is_loop(task.task_spec):
                 continue  # a multi-instance body waits for its instances; it runs nothing
             info = self._element_of(task)
@@ -261,7 +270,7 @@ class Run:
 
     def timers(self) -> list[TimerView]:
         views = []
-        for task in self._wf.get_tasks(state=TaskState.WAITING):
+        for task in self._live(TaskState.WAITING):
             due = _timer_due(task)
             if due is not None:
                 estimated = str(task.id) in self._wf.script_engine.estimated
@@ -269,7 +278,7 @@ class Run:
         return views
 
     def active_element_ids(self) -> list[str]:
-        live = self._wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING)
+        live = self._live()
         return sorted({t.task_spec.bpmn_id for t in live if self._element_of(t) is not None})
 
     # -- acting ------------------------------------------------------------------------------
@@ -296,7 +305,9 @@ class Run:
 
     @property
     def catches_messages(self) -> bool:
-        return catches_messages(self._wf)
+        if "messages" not in self._seen:
+            self._seen["messages"] = catches_messages(self._wf)
+        return bool(self._seen["messages"])
 
     def message_waits(self) -> list[MessageWait]:
         return message_waits(self._wf)
@@ -306,6 +317,7 @@ class Run:
         task = self._task(task_id)
         if task.state != TaskState.WAITING:
             raise ConflictError(f"task {task_id} is not waiting for a message", code="not_waiting")
+        self._seen.clear()
         try:
             deliver_message(self._wf, task, name, variables)
         except LookupError as exc:
@@ -320,6 +332,7 @@ class Run:
             raise ConflictError(
                 f"service task {task_id} is not waiting for a result", code="task_not_started"
             )
+        self._seen.clear()
         caught = throw_error(task, code, variables)
         if caught is not None:
             self._step()
@@ -327,9 +340,7 @@ class Run:
 
     def set_variables(self, values: Mapping[str, Any], deletions: Sequence[str] = ()) -> None:
         """Write and remove variables where the instance stands: the data of every live task."""
-        for task in self._wf.get_tasks(
-            state=TaskState.READY | TaskState.STARTED | TaskState.WAITING
-        ):
+        for task in self._live():
             task.data.update(values)
             for name in deletions:
                 task.data.pop(name, None)
@@ -417,7 +428,7 @@ class Run:
         if not crons:
             return
         now = datetime.now(UTC)
-        for task in self._wf.get_tasks(state=TaskState.WAITING):
+        for task in self._live(TaskState.WAITING):
             source = crons.get(task.task_spec.bpmn_id or "")
             value = task.internal_data.get("event_value")
             if source is None or not isinstance(value, dict):
@@ -433,8 +444,22 @@ class Run:
             value["cycles"] = -1
             task.internal_data["cron_next"] = value["next"]
 
-    @staticmethod
-    def _guarded(action: Any) -> None:
+    def _live(self, state: int = _LIVE) -> list[Any]:
+        """The tasks in `state` (a part of READY | STARTED | WAITING), in the engine's order.
+
+        One walk of the task tree serves every reader until the engine acts again: the same
+        tasks, in the same order, as `get_tasks(state=...)` would give (its walk does not depend
+        on which of these states is asked for).
+        """
+        live: list[Any] | None = self._seen.get("live")
+        if live is None:
+            live = self._seen["live"] = self._wf.get_tasks(state=_LIVE)
+        if state == _LIVE:
+            return list(live)
+        return [task for task in live if task.state & state]
+
+    def _guarded(self, action: Any) -> None:
+        self._seen.clear()  # the action may move tasks between states
         try:
             action()
         except WorkflowException as exc:
@@ -445,6 +470,8 @@ class Run:
             raise EngineError(
                 f"the process cannot continue at {where}{reason}", element_id=element
             ) from None
+        finally:
+            self._seen.clear()
 
 
 def _timer_due(task: Any) -> datetime | None:

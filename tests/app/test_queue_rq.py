@@ -7,6 +7,8 @@ from typing import Any
 from flask.testing import FlaskClient
 from redis import Redis
 from rq import Queue, SimpleWorker
+from rq.job import Job as RqJob
+from rq.registry import FinishedJobRegistry
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.instances.models import ServiceJob
@@ -31,6 +33,20 @@ def test_rq_worker_runs_service_job_once(
         job = session.get(ServiceJob, job_id)
         assert job is not None and job.status == "done"
         assert job.attempts == 1  # the second delivery found the work done
+    connection.flushdb()
+
+
+def test_a_finished_job_leaves_nothing_in_redis(client: FlaskClient, redis_url: str) -> None:
+    connection = Redis.from_url(redis_url)
+    connection.flushdb()
+    queue = JobQueue("rq", redis_url)
+    queue.dispatch(("fire_timers", ("no-such-timer",)), "fire_timers--no-such-timer")
+    rq_queue = Queue("corpflow", connection=connection)
+    SimpleWorker([rq_queue], connection=connection).work(burst=True)
+    assert not RqJob.exists("fire_timers--no-such-timer", connection=connection)
+    assert not connection.keys("rq:results:*")
+    assert FinishedJobRegistry(queue=rq_queue).count == 0
+    assert not queue.in_flight("fire_timers--no-such-timer", alive_within=30)
     connection.flushdb()
 
 

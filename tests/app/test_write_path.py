@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import transaction
 from app.deployments.definitions import compiled_by_id
 from app.identity.actor import SYSTEM
-from app.instances import lifecycle, stepping, timers
+from app.instances import lifecycle, stepping, timers, write_batch
 from app.instances.models import HistoryEvent, ProcessInstance, Timer
 from app.tasks.models import HumanTask
 from app.workflow.runtime import Run
@@ -131,7 +131,8 @@ def test_a_batch_locks_its_instances_and_reads_their_timers_in_one_statement_eac
         assert timers.fire_many([first, second, first, third]) == 3
     assert seen["SELECT process_instance"] == 2  # the batch's lock, then the re-read of one
     assert seen["SELECT timer"] == 2
-    assert seen["UPDATE process_instance"] == 3 and seen["UPDATE timer"] == 3
+    # The first two steps' writes are sent before the re-read, the third's at the end.
+    assert seen["UPDATE process_instance"] == 2 and seen["UPDATE timer"] == 2
     with sessions() as session:
         fired = session.scalars(
             select(HistoryEvent.task_id).where(HistoryEvent.kind == "timer_fired")
@@ -139,6 +140,78 @@ def test_a_batch_locks_its_instances_and_reads_their_timers_in_one_statement_eac
         statuses = session.scalars(select(Timer.status).where(Timer.instance_id.in_(ids))).all()
     assert sorted(fired) == sorted([first, second, third])
     assert statuses == ["fired"] * 3
+
+
+def test_a_batch_sends_one_statement_per_kind_of_row_for_all_its_steps(
+    client: FlaskClient, sessions: sessionmaker[Session], worker: dict[str, str]
+) -> None:
+    deadline = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    ids = [_start(client, worker, "timer_date", deadline=deadline) for _ in range(4)]
+    batch = [_pending_timer(sessions, instance_id) for instance_id in ids]
+    _wait_for(batch[-1])
+    with statements(sessions) as seen:
+        assert timers.fire_many([t.id for t in batch]) == 4
+    assert seen == Counter(
+        {
+            "SELECT process_instance": 1,
+            "SELECT timer": 1,
+            "UPDATE process_instance": 1,  # four instances' states, one executemany
+            "UPDATE timer": 1,
+            "INSERT human_task": 1,
+            "INSERT task_candidate": 1,
+            "INSERT history_event": 1,
+        }
+    )
+    with sessions() as session:
+        instances = session.scalars(
+            select(ProcessInstance).where(ProcessInstance.id.in_(ids))
+        ).all()
+        tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(ids))).all()
+        fired = session.scalars(
+            select(HistoryEvent.task_id).where(
+                HistoryEvent.kind == "timer_fired", HistoryEvent.instance_id.in_(ids)
+            )
+        ).all()
+        assert all(i.version == 2 and i.active_elements == ["after_wait"] for i in instances)
+        assert sorted(t.instance_id for t in tasks) == sorted(ids)
+        assert all(t.candidate_groups == ["staff"] for t in tasks)
+    assert sorted(fired) == sorted(t.id for t in batch)
+
+
+def test_a_batch_whose_writes_fail_is_rolled_back_and_fired_one_by_one(
+    client: FlaskClient,
+    sessions: sessionmaker[Session],
+    worker: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    deadline = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    ids = [_start(client, worker, "timer_date", deadline=deadline) for _ in range(3)]
+    batch = [_pending_timer(sessions, instance_id) for instance_id in ids]
+    _wait_for(batch[-1])
+    sends = []
+    real_send = write_batch.WriteBatch.send
+
+    def failing_once(self: write_batch.WriteBatch, session: Session) -> None:
+        sends.append(1)
+        if len(sends) == 1:  # the batch's writes, sent when its steps are done
+            session.connection().execute(text("SELECT 1/0"))
+        real_send(self, session)
+
+    monkeypatch.setattr(write_batch.WriteBatch, "send", failing_once)
+    assert timers.fire_many([t.id for t in batch]) == 3  # by `fire`, one by one
+    with sessions() as session:
+        statuses = session.scalars(select(Timer.status).where(Timer.instance_id.in_(ids))).all()
+        fired = session.scalars(
+            select(HistoryEvent.task_id).where(
+                HistoryEvent.kind == "timer_fired", HistoryEvent.instance_id.in_(ids)
+            )
+        ).all()
+        versions = session.scalars(
+            select(ProcessInstance.version).where(ProcessInstance.id.in_(ids))
+        ).all()
+    assert statuses == ["fired"] * 3
+    assert sorted(fired) == sorted(t.id for t in batch)  # once each: nothing of the batch stayed
+    assert versions == [2] * 3
 
 
 def test_completing_a_task_closes_it_without_reading_the_task_list_again(

@@ -162,6 +162,29 @@ def test_run_restore_engine_refuses_python_evaluation() -> None:
         engine.execute(task, "x = 1")
 
 
+def test_run_walks_its_live_tasks_once_per_engine_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = compiled("timer_boundary")
+    run = Run.restore(model, "timer_boundary", Run.start(model, "timer_boundary", {}).state())
+    walks = []
+    real = run._wf.get_tasks
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        walks.append(kwargs.get("state"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(run._wf, "get_tasks", counted)
+    for _ in range(2):  # what a step's projections read, twice over
+        assert [t.element_id for t in run.user_tasks()] == ["wait_here"]
+        assert [t.element_id for t in run.timers()] == ["remind_after_day"]
+        assert run.service_tasks() == []
+        assert run.active_element_ids() == ["remind_after_day", "wait_here"]
+        assert not run.is_completed and run.variables == {}
+    assert len(walks) == 1
+    run.complete_user_task(run.user_tasks()[0].id, {"done": True})  # the engine acts: forgotten
+    assert run.user_tasks() == [] and run.timers() == [] and run.active_element_ids() == []
+    assert run.is_completed
+
+
 # -- timers ----------------------------------------------------------------------------------
 
 
