@@ -62,6 +62,14 @@ class Timer(Base):
             postgresql_where=text("status = 'pending' AND enqueued_at IS NULL"),
             sqlite_where=text("status = 'pending' AND enqueued_at IS NULL"),
         ),
+        # The resend check: pending timers sent before a moment, oldest sent first. Without it
+        # each pass walked every due timer already sent (a backlog of 100,000 in a burst).
+        Index(
+            "ix_timer_sent_pending",
+            "enqueued_at",
+            postgresql_where=text("status = 'pending' AND enqueued_at IS NOT NULL"),
+            sqlite_where=text("status = 'pending' AND enqueued_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # engine task id

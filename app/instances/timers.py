@@ -97,10 +97,12 @@ def _claims(model: type[Timer] | type[StartTimer], limit: int) -> _Claim:
         .limit(limit)
         .with_for_update(skip_locked=True),
         # Sent long ago and still pending: resend only if the job is really gone (a killed
-        # worker, a flushed Redis); one still queued behind a backlog is left alone.
+        # worker, a flushed Redis); one still queued behind a backlog is left alone. Walks the
+        # sent timers by when they were sent (ix_timer_sent_pending), so the timers sent within
+        # the grace period, however many, are never read.
         stale=select(model.id, model.job_id)
         .where(*due, model.enqueued_at < bindparam("resend_before"))
-        .order_by(model.due_at)
+        .order_by(model.enqueued_at)
         .limit(limit)
         .with_for_update(skip_locked=True),
         restamp=update(model).where(model.id.in_(ids)).values(enqueued_at=bindparam("now")),
