@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.context import current
+from app.customers.process_store import CustomerStore
 from app.db import transaction, utcnow
 from app.errors import DomainError
 from app.imports import batches as import_batches
@@ -132,6 +133,7 @@ def run_service_task(task_id: str) -> None:
             idempotency_key=f"{instance.id}:{job.id}",
             stores={
                 "facilities": FacilityStore(session, instance.id),
+                "customers": CustomerStore(session, instance.id),
                 "tasks": SlaTaskStore(session, instance.id, fired_at=job.created_at),
                 "notifications": OutboxStore(session, instance.id),
             },

@@ -25,6 +25,14 @@ class FacilityStore(Protocol):
         ...
 
 
+class CustomerStore(Protocol):
+    def set_status(self, customer_id: str, status: str) -> str:
+        """Move the customer along its lifecycle (idempotent); return the status it is in.
+
+        A move the lifecycle does not allow raises BusinessError customer_status_not_allowed."""
+        ...
+
+
 @dataclass(frozen=True)
 class BreachedTask:
     """A user task an SLA timer found still open, and whom to tell."""

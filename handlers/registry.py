@@ -35,4 +35,4 @@ def names() -> list[str]:
 
 def _load_builtin() -> None:
     # Importing the business modules registers their handlers.
-    from handlers import credit, diagnostics, invoice, sla  # noqa: F401
+    from handlers import credit, customers, diagnostics, invoice, sla  # noqa: F401
