@@ -12,6 +12,8 @@ wrote anything, or has unflushed changes, or failed, is rolled back as before.
 
 from __future__ import annotations
 
+import contextlib
+
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -23,7 +25,9 @@ _WROTE_NOTHING = text("SELECT pg_current_xact_id_if_assigned() IS NULL")
 class CorpflowSession(Session):
     def close(self) -> None:
         if self._wrote_nothing():
-            self.commit()
+            # A failed COMMIT (the connection broke) lost nothing: close() cleans up.
+            with contextlib.suppress(SQLAlchemyError):
+                self.commit()
         super().close()
 
     def _wrote_nothing(self) -> bool:
