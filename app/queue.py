@@ -29,6 +29,11 @@ _PENDING = "corpflow_pending_jobs"
 RESULT_TTL = 0
 
 
+def has_pending_jobs(session: Session) -> bool:
+    """Whether jobs wait for this session's transaction to commit."""
+    return bool(session.info.get(_PENDING))
+
+
 def enqueue_after_commit(session: Session, job_name: str, *ids: str) -> None:
     """Declare a job inside the transaction; it is sent only if the transaction commits."""
     session.info.setdefault(_PENDING, []).append((job_name, tuple(ids)))

@@ -7,7 +7,13 @@ transaction by closing its session, which rolls back; so the queries of read pat
 360 view, task lists, searches) were parsed and planned anew on every call. Closing a
 session whose transaction wrote nothing now commits instead: the same outcome (there is
 nothing to keep), and the connection keeps its prepared statements. A transaction that
-wrote anything, or has unflushed changes, or failed, is rolled back as before.
+wrote anything, or has unflushed changes, or jobs waiting for its commit, or failed, is
+rolled back as before.
+
+"Wrote nothing" is PostgreSQL's own test: no transaction id was assigned. Every write (ORM
+flush, Core statement, raw COPY, SELECT ... FOR UPDATE) assigns one; a NOTIFY or a plain
+(session-level) SET would not, and would be kept by the COMMIT: corpflow uses neither. psycopg
+also forgets its statements on ROLLBACK TO SAVEPOINT, which stays as it is.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ import contextlib
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+
+from app.queue import has_pending_jobs
 
 # NULL until the transaction writes something (PostgreSQL assigns the id on first write).
 _WROTE_NOTHING = text("SELECT pg_current_xact_id_if_assigned() IS NULL")
@@ -33,9 +41,11 @@ class CorpflowSession(Session):
     def _wrote_nothing(self) -> bool:
         if not self.in_transaction() or self.new or self.dirty or self.deleted:
             return False
-        if self.get_bind().dialect.name != "postgresql":
-            return False  # only psycopg discards its statement cache on rollback
+        if has_pending_jobs(self):
+            return False  # a commit would send them
         try:
+            if self.get_bind().dialect.name != "postgresql":
+                return False  # only psycopg discards its statement cache on rollback
             with self.no_autoflush:
                 return bool(self.scalar(_WROTE_NOTHING))
         except SQLAlchemyError:

@@ -62,8 +62,9 @@ class ImportOut(Schema):
     status = fields.String(metadata={"description": "checked, applying, applied or failed"})
     stalled = fields.Boolean(
         metadata={
-            "description": "applying, but its job has shown no progress for 10 minutes (its "
-            "worker died; nothing of it was written): POST apply again"
+            "description": "applying, but its job has shown no progress for 10 minutes: "
+            "probably dead. POST apply again: it is accepted once no transaction applies the "
+            "batch any more (an apply writes all in one transaction, so a dead one wrote nothing)"
         }
     )
     total_rows = fields.Integer()

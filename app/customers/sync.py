@@ -75,10 +75,17 @@ def sync(
     planned_on = {
         p.customer.id: p.customer.version for p in plans if p.customer and (p.diffs or p.link)
     }
-    if planned_on and _lock_versions(session, list(planned_on)) != planned_on:
-        # Someone changed one of them since we read it: plan again on the locked rows.
-        locked = _load(session, source_system, batch, lock=True)
-        results, plans = _plan_all(session, batch, locked, fields)
+    if planned_on:
+        attempt = session.begin_nested()
+        if _lock_versions(session, list(planned_on)) == planned_on:
+            attempt.commit()
+        else:
+            # Someone changed one of them since we read it. Let go of these locks (taking
+            # more locks on top of them would break the id order) and plan again on every
+            # row the batch refers to, locked in one id-ordered statement.
+            attempt.rollback()
+            locked = _load(session, source_system, batch, lock=True)
+            results, plans = _plan_all(session, batch, locked, fields)
     writes = [p for p in plans if p.diffs or p.link]
     for plan in plans:
         if not plan.diffs and not plan.link:

@@ -39,9 +39,10 @@ IMPORTERS = {
 }
 # Larger files are applied by the apply_import job, which records progress as it goes.
 INLINE_MAX_ROWS = 2000
-# An apply that has shown no sign of life (progress, start) for this long is taken for dead
-# (its worker killed mid-apply: its transaction rolled back, nothing of it was written) and
-# may be applied again. Progress is recorded every CHUNK_ROWS written rows.
+# An apply that has shown no sign of life (progress, start) for this long, and whose
+# transaction no longer holds the batch's lock, is dead (its worker killed mid-apply: its
+# transaction rolled back, nothing of it was written) and may be applied again. Progress is
+# recorded every CHUNK_ROWS written rows. (rq's job timeout, 300 s, ends longer applies first.)
 STALLED_AFTER = timedelta(minutes=10)
 CHUNK_ROWS = 500
 STATUSES = ("ok", "update", "unchanged", "error")
@@ -181,7 +182,9 @@ def apply(session: Session, actor: Actor, batch_id: str, *, skip_bad_rows: bool)
     _may_import(actor, batch.kind)
     if batch.uploaded_by != actor.user_id:
         raise PermissionDeniedError("an import is applied by the user who uploaded it")
-    if batch.status == "applied" or (batch.status == "applying" and not stalled(batch)):
+    if batch.status == "applied" or (
+        batch.status == "applying" and not (stalled(batch) and _nobody_applying(session, batch))
+    ):
         raise ConflictError(f"import {batch.id} is {batch.status}", code=f"import_{batch.status}")
     if batch.status == "applying":
         log.warning("import %s: apply stalled since %s; applying again", batch.id, batch.updated_at)
@@ -202,6 +205,26 @@ def stalled(batch: ImportBatch) -> bool:
     return batch.status == "applying" and _aware(batch.updated_at) < utcnow() - STALLED_AFTER
 
 
+# Held by the transaction that applies a batch (PostgreSQL), so a live apply can be told from
+# a dead one however long it goes without reporting progress.
+_APPLYING = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
+_NOBODY_APPLYING = text("SELECT pg_try_advisory_xact_lock(hashtext(:key))")
+
+
+def _apply_lock(session: Session, batch: ImportBatch) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_APPLYING, {"key": f"import:{batch.id}"})
+
+
+def _nobody_applying(session: Session, batch: ImportBatch) -> bool:
+    """No transaction is applying the batch (PostgreSQL: its lock is free, and is now ours
+    until this transaction ends). SQLite runs one writer at a time: a live apply would hold
+    the database, so a stalled batch there is a dead one."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.scalar(_NOBODY_APPLYING, {"key": f"import:{batch.id}"}))
+
+
 def _aware(moment: datetime) -> datetime:
     # SQLite gives back naive UTC datetimes.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -212,6 +235,7 @@ def _run(
 ) -> None:
     """Check and write in one transaction; `batch` itself is changed only at the end, so a
     progress writer on another connection never waits for this transaction's row lock."""
+    _apply_lock(session, batch)
     skip = bool(batch.options.get("skip_bad_rows"))
     loaded: list[Row] = [
         (r.row_no, dict(r.data), dict(r.read_problems))

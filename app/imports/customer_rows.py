@@ -49,15 +49,36 @@ Row = tuple[int, Mapping[str, Any], Mapping[str, str]]
 
 
 def _stored(session: Session, codes: set[str], lock: bool) -> dict[str, Customer]:
-    """Stored customers by USCC; locked until commit when about to write (PostgreSQL)."""
-    found: dict[str, Customer] = {}
+    """Stored customers by USCC; locked until commit when about to write (PostgreSQL), in id
+    order across all chunks, as the sync locks them, so the two cannot deadlock."""
     ordered = sorted(codes)
+    if not (lock and session.get_bind().dialect.name == "postgresql"):
+        found: dict[str, Customer] = {}
+        for start in range(0, len(ordered), _IN_CHUNK):
+            chunk = ordered[start : start + _IN_CHUNK]
+            found.update(
+                {
+                    c.uscc: c
+                    for c in session.scalars(select(Customer).where(Customer.uscc.in_(chunk)))
+                }
+            )
+        return found
+    ids: list[str] = []
     for start in range(0, len(ordered), _IN_CHUNK):
-        query = select(Customer).where(Customer.uscc.in_(ordered[start : start + _IN_CHUNK]))
-        if lock and session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update().execution_options(populate_existing=True)
-        found.update({c.uscc: c for c in session.scalars(query)})
-    return found
+        chunk = ordered[start : start + _IN_CHUNK]
+        ids += session.scalars(select(Customer.id).where(Customer.uscc.in_(chunk)))
+    ids.sort()
+    locked: dict[str, Customer] = {}
+    for start in range(0, len(ids), _IN_CHUNK):
+        query = (
+            select(Customer)
+            .where(Customer.id.in_(ids[start : start + _IN_CHUNK]))
+            .order_by(Customer.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        locked.update({c.uscc: c for c in session.scalars(query)})
+    return locked
 
 
 def _org(session: Session, actor: Actor, rows: Sequence[Row]) -> assignments.OrgLookup:

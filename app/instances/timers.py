@@ -8,7 +8,16 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import BindParameter, Select, Update, bindparam, func, select, update
+from sqlalchemy import (
+    BindParameter,
+    Select,
+    Update,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from app.context import current
@@ -85,8 +94,10 @@ class _Claim(NamedTuple):
 @functools.cache
 def _claims(model: type[Timer] | type[StartTimer], limit: int) -> _Claim:
     """The dispatcher's statements for one table, built once (building one costs about as much
-    CPU as running it); the limit stays a literal so the plan is always the index range scan."""
-    due = (model.status == "pending", model.due_at <= bindparam("now"))
+    CPU as running it). The status and the limit are written into the SQL, not bound: the
+    statements run often enough to be prepared, and only a plan that sees `status = 'pending'`
+    in its text can use the partial indexes (a generic plan for `status = $1` cannot)."""
+    due = (model.status == literal_column("'pending'"), model.due_at <= bindparam("now"))
     ids: BindParameter[Any] = bindparam("ids", expanding=True)
     return _Claim(
         # Never sent: the partial index on unsent timers keeps this O(limit) however long a
@@ -94,7 +105,7 @@ def _claims(model: type[Timer] | type[StartTimer], limit: int) -> _Claim:
         fresh=select(model.id)
         .where(*due, model.enqueued_at.is_(None))
         .order_by(model.due_at)
-        .limit(limit)
+        .limit(literal_column(str(int(limit))))
         .with_for_update(skip_locked=True),
         # Sent long ago and still pending: resend only if the job is really gone (a killed
         # worker, a flushed Redis); one still queued behind a backlog is left alone. Walks the
@@ -103,7 +114,7 @@ def _claims(model: type[Timer] | type[StartTimer], limit: int) -> _Claim:
         stale=select(model.id, model.job_id)
         .where(*due, model.enqueued_at < bindparam("resend_before"))
         .order_by(model.enqueued_at)
-        .limit(limit)
+        .limit(literal_column(str(int(limit))))
         .with_for_update(skip_locked=True),
         restamp=update(model).where(model.id.in_(ids)).values(enqueued_at=bindparam("now")),
         stamp=update(model)
