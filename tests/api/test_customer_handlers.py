@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 
 from tests.conftest import ROOT, STAFF, deploy_files
@@ -27,9 +28,15 @@ def _customer(client: FlaskClient, customer_id: str) -> dict[str, Any]:
     return dict(client.get(f"/api/v1/customers/{customer_id}", headers=STAFF["rm"]).get_json())
 
 
-def test_onboarding_activates_the_customer_once(client: FlaskClient) -> None:
+@pytest.fixture
+def activation_model(client: FlaskClient) -> None:
     bpmn = ROOT / "tests" / "bpmn" / "customer_activation.bpmn"
     assert deploy_files(client, bpmn).status_code == 201
+
+
+def test_onboarding_activates_the_customer_once(
+    client: FlaskClient, activation_model: None
+) -> None:
     customer = make_customer(client, "开户完成有限公司", status="onboarding")
     done = _activate(client, customer["id"])
     assert (done["status"], done["end_element"]) == ("completed", "customer_active")
@@ -52,9 +59,9 @@ def test_onboarding_activates_the_customer_once(client: FlaskClient) -> None:
     assert _customer(client, customer["id"])["version"] == 2
 
 
-def test_a_move_the_lifecycle_forbids_is_a_bpmn_error(client: FlaskClient) -> None:
-    bpmn = ROOT / "tests" / "bpmn" / "customer_activation.bpmn"
-    assert deploy_files(client, bpmn).status_code == 201
+def test_a_move_the_lifecycle_forbids_is_a_bpmn_error(
+    client: FlaskClient, activation_model: None
+) -> None:
     prospect = make_customer(client, "尚未准入有限公司", status="prospect")
     refused = _activate(client, prospect["id"])
     assert (refused["status"], refused["end_element"]) == ("completed", "activation_refused")

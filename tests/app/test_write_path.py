@@ -118,13 +118,21 @@ def test_firing_a_timer_reads_the_instance_and_its_timers_once_and_nothing_else(
     assert timers.fire_many([timer.id]) == 0  # fired already: nothing happens twice
 
 
+def _due_timers(
+    client: FlaskClient, sessions: sessionmaker[Session], worker: dict[str, str], count: int
+) -> tuple[list[str], list[Timer]]:
+    """`count` instances waiting on a timer due in a second, and their timers once due."""
+    deadline = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    ids = [_start(client, worker, "timer_date", deadline=deadline) for _ in range(count)]
+    batch = [_pending_timer(sessions, instance_id) for instance_id in ids]
+    _wait_for(batch[-1])
+    return ids, batch
+
+
 def test_a_batch_locks_its_instances_and_reads_their_timers_in_one_statement_each(
     client: FlaskClient, sessions: sessionmaker[Session], worker: dict[str, str]
 ) -> None:
-    deadline = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
-    ids = [_start(client, worker, "timer_date", deadline=deadline) for _ in range(3)]
-    batch = [_pending_timer(sessions, instance_id) for instance_id in ids]
-    _wait_for(batch[-1])
+    ids, batch = _due_timers(client, sessions, worker, 3)
     first, second, third = (t.id for t in batch)
     with statements(sessions) as seen:
         # The same timer twice: the second sees what the first step wrote, and does nothing.
@@ -145,10 +153,7 @@ def test_a_batch_locks_its_instances_and_reads_their_timers_in_one_statement_eac
 def test_a_batch_sends_one_statement_per_kind_of_row_for_all_its_steps(
     client: FlaskClient, sessions: sessionmaker[Session], worker: dict[str, str]
 ) -> None:
-    deadline = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
-    ids = [_start(client, worker, "timer_date", deadline=deadline) for _ in range(4)]
-    batch = [_pending_timer(sessions, instance_id) for instance_id in ids]
-    _wait_for(batch[-1])
+    ids, batch = _due_timers(client, sessions, worker, 4)
     with statements(sessions) as seen:
         assert timers.fire_many([t.id for t in batch]) == 4
     assert seen == Counter(
