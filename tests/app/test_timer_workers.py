@@ -170,8 +170,9 @@ def test_a_killed_worker_leaves_timers_late_not_lost(
     # (the next job alone fires faster than the test can notice and kill).
     count = FIRE_BATCH * 4
     _start_many(client, sessions, count, "PT2S")
-    workers.start(1)
+    # Every timer due before the worker starts: it finds them all at once, in four jobs.
     _sleep_until_due(sessions)
+    workers.start(1)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:  # kill it while it is in the middle of the batch
         with sessions() as session:
