@@ -51,7 +51,7 @@ def _by_id(definition_id: str) -> DecisionDefinition:
 
 def _by_key(key: str) -> DecisionDefinition:
     try:
-        return decisions.latest_decision(db_session(), key)
+        return definitions.latest_decision(db_session(), key)
     except NotFoundError:
         raise RestError(
             404,

@@ -10,11 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
 from app.db import equal_to, one_page
-from app.deployments.definitions import only_latest
+from app.deployments.definitions import decisions_of, only_latest
 from app.deployments.models import DecisionDefinition
-from app.errors import EngineError, InvalidInputError, NotFoundError
+from app.errors import EngineError, InvalidInputError
 from app.identity.actor import Actor
-from app.workflow.compiler import CACHE, CompiledDmn
 from app.workflow.dmn import Decision
 
 SORTS: dict[str, Any] = {
@@ -83,18 +82,6 @@ def list_decisions(session: Session, f: DecisionFilter) -> tuple[list[DecisionDe
     return list(session.scalars(paged)), total
 
 
-def latest_decision(session: Session, key: str) -> DecisionDefinition:
-    row = session.scalars(
-        select(DecisionDefinition)
-        .where(DecisionDefinition.key == key)
-        .order_by(DecisionDefinition.version.desc())
-        .limit(1)
-    ).first()
-    if row is None:
-        raise NotFoundError(f"no decision definition with key '{key}'")
-    return row
-
-
 def _outputs(decision: Decision) -> set[str]:
     if decision.table is not None:
         return {output.name for output in decision.table.outputs}
@@ -128,12 +115,10 @@ def evaluate(
 ) -> list[dict[str, Any]]:
     """One output map per matched rule. Required decisions come from the same file (version)
     and are evaluated first with the same variables, as Camunda evaluates a decision of a DRD."""
-    compiled = CACHE.get(row.content_hash, lambda: row.content, row.resource_name)
-    if not isinstance(compiled, CompiledDmn) or compiled.dmn is None:
-        raise EngineError(f"decision definition {row.id} cannot be loaded")
-    decision = compiled.dmn.decisions.get(row.key)
+    registry = decisions_of(row)
+    decision = registry.get(row.key)
     if decision is None:  # pragma: no cover - the key was read from this very file
         raise EngineError(f"decision '{row.key}' is missing from {row.resource_name}")
     # A DecisionEvaluationError (an EngineError) names the decision and what failed.
-    scope = _scope(decision, variables, compiled.dmn.decisions)
+    scope = _scope(decision, variables, registry)
     return decision.evaluate(scope).result_list()

@@ -104,20 +104,31 @@ def decision_resolver(session: Session) -> Callable[[str], tuple[Decision, Mappi
     """Camunda's default binding: a decisionRef means the latest version of that key."""
 
     def resolve(key: str) -> tuple[Decision, Mapping[str, Decision]]:
-        row = session.scalars(
-            select(DecisionDefinition)
-            .where(DecisionDefinition.key == key)
-            .order_by(DecisionDefinition.version.desc())
-            .limit(1)
-        ).first()
-        if row is None:
-            raise NotFoundError(f"no decision with key '{key}' is deployed")
-        compiled = CACHE.get(row.content_hash, lambda: row.content, row.resource_name)
-        if not isinstance(compiled, CompiledDmn) or compiled.dmn is None:
-            raise EngineError(f"decision {row.id} cannot be loaded")
-        return compiled.dmn.decisions[key], compiled.dmn.decisions
+        decisions = decisions_of(latest_decision(session, key))
+        return decisions[key], decisions
 
     return resolve
+
+
+def latest_decision(session: Session, key: str) -> DecisionDefinition:
+    """The newest version of a decision key; NotFoundError when none is deployed."""
+    row = session.scalars(
+        select(DecisionDefinition)
+        .where(DecisionDefinition.key == key)
+        .order_by(DecisionDefinition.version.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        raise NotFoundError(f"no decision definition with key '{key}'")
+    return row
+
+
+def decisions_of(row: DecisionDefinition) -> Mapping[str, Decision]:
+    """Every decision of the DMN file the row was deployed from (compiled once, cached)."""
+    compiled = CACHE.get(row.content_hash, lambda: row.content, row.resource_name)
+    if not isinstance(compiled, CompiledDmn) or compiled.dmn is None:
+        raise EngineError(f"decision definition {row.id} cannot be loaded")
+    return compiled.dmn.decisions
 
 
 def list_deployments(
