@@ -16,7 +16,7 @@ from typing import Any
 
 from app.customers import records
 from app.customers.seed_servicing import complaint_rows, interaction_rows, signal_rows
-from app.customers.synthetic import Company, Person, SyntheticBank
+from app.customers.synthetic import Company, Person, SyntheticBank, pick
 from app.lending.categories import rank
 from app.people import identifiers
 from app.people.cipher import Cipher
@@ -288,9 +288,9 @@ class RowMaker:
         )
         self.rows["facility"].append(
             (
-                facility_id, customer_id, None, self._pick(PRODUCTS), company.facility_amount,
-                "CNY", 36, start, start + timedelta(days=3 * 365),
-                self._pick(GUARANTEE_TYPES), "branch_manager", "active", BY, created,
+                facility_id, customer_id, None, pick(self.random, PRODUCTS),
+                company.facility_amount, "CNY", 36, start, start + timedelta(days=3 * 365),
+                pick(self.random, GUARANTEE_TYPES), "branch_manager", "active", BY, created,
             )
         )  # fmt: skip
         for loan in company.loans:
@@ -338,11 +338,3 @@ class RowMaker:
                 created,
             )
         )
-
-    def _pick(self, weighted: tuple[tuple[str, float], ...]) -> str:
-        roll, total = self.random.random(), 0.0
-        for value, weight in weighted:
-            total += weight
-            if roll < total:
-                return value
-        return weighted[0][0]

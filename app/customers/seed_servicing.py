@@ -11,6 +11,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
+from app.customers.synthetic import pick
 from app.servicing.complaints import SLA_DAYS
 from app.servicing.signals import VERIFY_WORKDAYS
 
@@ -42,15 +43,6 @@ _SIGNALS = (
     ("internal", "overdue", "{name}贷款逾期超过30天"),
 )
 _SEVERITIES = (("blue", 0.4), ("yellow", 0.35), ("orange", 0.18), ("red", 0.07))
-
-
-def _pick(rng: random.Random, weighted: tuple[tuple[str, float], ...]) -> str:
-    roll, total = rng.random(), 0.0
-    for value, weight in weighted:
-        total += weight
-        if roll < total:
-            return value
-    return weighted[0][0]
 
 
 def interaction_rows(
@@ -103,7 +95,7 @@ def signal_rows(
     if rng.random() >= 0.08:
         return []
     source, category, headline = rng.choice(_SIGNALS)
-    severity = _pick(rng, _SEVERITIES)
+    severity = pick(rng, _SEVERITIES)
     detected = now - timedelta(days=rng.uniform(0, 180))
     due, estimated = None, False
     if severity in VERIFY_WORKDAYS:

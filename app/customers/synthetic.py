@@ -91,6 +91,16 @@ _CLASSES = (
 _ORG_BODY = [c for c in CHARSET if c not in "IOSVZ"]
 
 
+def pick(rng: random.Random, weighted: tuple[tuple[str, float], ...]) -> str:
+    """One value of (value, probability) pairs whose probabilities add up to 1."""
+    roll, total = rng.random(), 0.0
+    for value, weight in weighted:
+        total += weight
+        if roll < total:
+            return value
+    return weighted[0][0]
+
+
 @dataclass
 class Person:
     key: str
@@ -265,9 +275,4 @@ class SyntheticBank:
         )
 
     def _pick(self, weighted: tuple[tuple[str, float], ...]) -> str:
-        roll, total = self.random.random(), 0.0
-        for value, weight in weighted:
-            total += weight
-            if roll < total:
-                return value
-        return weighted[0][0]
+        return pick(self.random, weighted)
