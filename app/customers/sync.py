@@ -4,20 +4,19 @@ first, then write the batch with set-based statements; per-record results."""
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, any_, bindparam, select, update
+from sqlalchemy import ColumnElement, String, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.customers import assignments, bulk, changes, custom_fields, records
+from app.customers import assignments, bulk, custom_fields, planned_writes, records
 from app.customers.customers import custom_diff
-from app.customers.models import Customer, CustomerSource, CustomField, RmAssignment
-from app.db import Base, utcnow
+from app.customers.models import Customer, CustomerSource, CustomField
+from app.db import utcnow
 from app.errors import InvalidInputError, PermissionDeniedError
 from app.identity.actor import Actor
 from app.identity.models import User
@@ -247,68 +246,11 @@ def _plan(
 
 def _write(session: Session, plans: list[_Plan], source_system: str, by: str) -> None:
     now = utcnow()
-    new_rows: list[dict[str, Any]] = []
-    change_rows: list[changes.Change] = []
-    assignment_rows: list[dict[str, Any]] = []
-    updates: dict[frozenset[str], list[dict[str, Any]]] = {}
-    reassigned: list[str] = []
-    for plan in plans:
-        if plan.customer is None:
-            customer_id = plan.result.customer_id or str(uuid.uuid4())
-            plan.result.customer_id = customer_id
-            row = {
-                "id": customer_id,
-                **plan.values,
-                "custom": plan.custom,
-                "version": 1,
-                "created_by": by,
-                "created_at": now,
-                "updated_by": by,
-                "updated_at": now,
-            }
-            new_rows.append(row)
-            body = {k: records.plain(v) for k, v in plan.values.items()}
-            change_rows.append(
-                changes.Change(customer_id, 1, "*", None, {**body, "custom": plan.custom})
-            )
-            owner = {k: plan.values.get(k) for k in records.ORG_FIELDS}
-        elif plan.diffs:
-            customer = plan.customer
-            version = customer.version + 1
-            columns = {n for n, _, _ in plan.diffs if not n.startswith("custom.")}
-            row = {n: plan.values[n] for n in columns}
-            if any(n.startswith("custom.") for n, _, _ in plan.diffs):
-                row["custom"] = plan.custom
-            row.update(version=version, updated_by=by, updated_at=now, _id=customer.id)
-            updates.setdefault(frozenset(row), []).append(row)
-            change_rows += [changes.Change(customer.id, version, *d) for d in plan.diffs]
-            owner = {k: plan.values.get(k, getattr(customer, k)) for k in records.ORG_FIELDS}
-            if not columns & set(records.ORG_FIELDS):
-                owner = {}
-            else:
-                reassigned.append(customer.id)
-        else:
-            owner = {}
-        if any(owner.values()):
-            assignment_rows.append(
-                {
-                    "customer_id": plan.result.customer_id,
-                    **owner,
-                    "valid_from": now,
-                    "assigned_by": by,
-                }
-            )
-    # COPY for the new rows and one UPDATE ... FROM unnest per set of changed columns
-    # (PostgreSQL): a few statements per batch instead of one per record.
-    if new_rows:
-        bulk.insert_dicts(session, "customer", new_rows)
-    if updates:
-        bulk.update_by_id(
-            session,
-            "customer",
-            [{("id" if k == "_id" else k): v for k, v in row.items()} for rows in updates.values()
-             for row in rows],
-        )  # fmt: skip
+    ids = planned_writes.write(
+        session, plans, by=by, source="sync", at=now, source_system=source_system
+    )
+    for plan, customer_id in zip(plans, ids, strict=True):
+        plan.result.customer_id = customer_id
     links = [
         {
             "source_system": source_system,
@@ -321,17 +263,3 @@ def _write(session: Session, plans: list[_Plan], source_system: str, by: str) ->
     ]
     if links:
         bulk.insert_dicts(session, "customer_source", links)
-    if reassigned:
-        session.execute(
-            update(Base.metadata.tables["customer_rm_assignment"])
-            .where(RmAssignment.customer_id.in_(reassigned), RmAssignment.valid_to.is_(None))
-            .values(valid_to=now)
-        )
-    if assignment_rows:
-        bulk.insert_dicts(session, "customer_rm_assignment", assignment_rows)
-    changes.record(
-        session, change_rows, source="sync", changed_by=by, source_system=source_system, at=now
-    )
-    for plan in plans:
-        if plan.customer is not None:
-            session.expire(plan.customer)
