@@ -59,6 +59,8 @@ from sqlalchemy.orm import Session, sessionmaker
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from credit_throughput import cpu_seconds  # noqa: E402
+
 from app.customers.models import Customer  # noqa: E402
 from app.customers.overview import overview  # noqa: E402
 from app.customers.search import CustomerQuery, find  # noqa: E402
@@ -164,11 +166,33 @@ def views(sessions: sessionmaker[Session], sample: list[tuple[str, str]]) -> dic
         ("head_office", lambda rm: HEAD_OFFICE),
     ):
         ms = []
+        client, postgres = time.process_time(), backend_cpu()
         for customer_id, rm in sample:
             with sessions() as session:
                 ms.append(timed(lambda: overview(session, actor_of(rm), customer_id)))  # noqa: B023
         out[label] = summary(f"360 as {label}", ms, base["p50_ms"])
+        out[label]["client_cpu_ms"] = round((time.process_time() - client) * 1000 / len(ms), 2)
+        out[label]["postgres_cpu_ms"] = round(cpu_since(postgres) * 1000 / len(ms), 2)
+        print(
+            f"  {'':<34} CPU per view: client {out[label]['client_cpu_ms']} ms, PostgreSQL "
+            f"{out[label]['postgres_cpu_ms']} ms",
+            flush=True,
+        )
     return out
+
+
+def backend_cpu() -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend of the bench database."""
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (DB_NAME,)
+        ).fetchall()
+    return cpu_seconds([int(r[0]) for r in rows])
+
+
+def cpu_since(before: dict[int, float]) -> float:
+    """Backend CPU seconds since `before` (a backend started since counts whole)."""
+    return sum(used - before.get(pid, 0.0) for pid, used in backend_cpu().items())
 
 
 def http_views(app: Any, sample: list[tuple[str, str]], inprocess_p50: float) -> dict[str, Any]:
@@ -349,13 +373,15 @@ def _run_sync(sessions: sessionmaker[Session], batch: list[dict[str, Any]]) -> C
     return Counter(r.status for r in results)
 
 
-def _client_run(kind: str, batches: list[list[dict[str, Any]]]) -> Counter[str]:
+def _client_run(kind: str, batches: list[list[dict[str, Any]]]) -> tuple[Counter[str], float]:
+    """The client's share of a phase: record statuses, and the CPU seconds it used."""
     assert _CLIENT_SESSIONS is not None
     run = _plain_copy if kind == "copy" else _run_sync
     statuses: Counter[str] = Counter()
+    started = time.process_time()
     for batch in batches:
         statuses += run(_CLIENT_SESSIONS, batch)
-    return statuses
+    return statuses, time.process_time() - started
 
 
 def upserts(sessions: sessionmaker[Session], count: int, clients: int) -> dict[str, Any]:
@@ -411,22 +437,33 @@ def phase(
     label: str,
     batches: list[list[dict[str, Any]]],
     clients: int,
-    run: Callable[[list[list[list[dict[str, Any]]]]], Iterable[Counter[str]]],
+    run: Callable[[list[list[list[dict[str, Any]]]]], Iterable[tuple[Counter[str], float]]],
 ) -> dict[str, Any]:
     """Batches dealt round-robin to the clients, which run at once; records/s over the wall
-    time of the whole phase."""
+    time of the whole phase, and CPU per record in the clients and in PostgreSQL."""
     statuses: Counter[str] = Counter()
+    client_cpu = 0.0
+    postgres = backend_cpu()
     started = time.perf_counter()
-    for result in run([batches[i::clients] for i in range(clients)]):
+    for result, used in run([batches[i::clients] for i in range(clients)]):
         statuses += result
+        client_cpu += used
     elapsed = time.perf_counter() - started
     count = sum(len(b) for b in batches)
+    client_us = round(client_cpu * 1e6 / count)
+    postgres_us = round(cpu_since(postgres) * 1e6 / count)
     print(
         f"  {label:<34} {count:>7} records {elapsed:7.2f} s {count / elapsed:9.0f} records/s"
-        f"  {dict(statuses)}",
+        f"  CPU/record: client {client_us} µs, PostgreSQL {postgres_us} µs  {dict(statuses)}",
         flush=True,
     )
-    return {"per_s": round(count / elapsed), "seconds": round(elapsed, 2), **statuses}
+    return {
+        "per_s": round(count / elapsed),
+        "seconds": round(elapsed, 2),
+        "client_cpu_us": client_us,
+        "postgres_cpu_us": postgres_us,
+        **statuses,
+    }
 
 
 def main() -> int:
